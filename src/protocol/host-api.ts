@@ -1,0 +1,120 @@
+import type { SessionErrorType } from './error-codes.js';
+
+/**
+ * The RPC boundary between a tab (`SessionClient`) and its session host, typed once for both
+ * sides. The page calls {@link HostApi} through `comlink.wrap<HostApi>(port)`; the host calls back
+ * into each tab through the {@link TabCallbacks} proxy the tab handed over in `attach`.
+ */
+
+/** Connection status as Triplit reports it. */
+export type ConnectionStatus = 'UNINITIALIZED' | 'CONNECTING' | 'OPEN' | 'CLOSING' | 'CLOSED';
+
+/** What a tab learns about the running session. */
+export interface SessionInfo {
+  /** Session id, stable across reconnects, reloads and host restarts for the same user. */
+  id: string;
+  /** The token's `sub`. */
+  userId: string;
+  /** Roles from the token's roles claim. */
+  roles: string[];
+  /** Token expiry in epoch milliseconds (local clock), `null` when the token has no `exp`. */
+  expiresAt: number | null;
+  /** Tabs attached to the host. */
+  tabs: number;
+}
+
+/** Who a tab is, sent once in `attach`. */
+export interface TabRegistration {
+  /** `crypto.randomUUID()` of the tab's client. */
+  tabId: string;
+  /** Name of a Web Lock the tab holds until it dies; the host requests it to learn of the death. */
+  lockName: string;
+  /** Protocol version of the page code. */
+  protocol: number;
+  /** Build id of the page code. */
+  buildId: string;
+  /** `document.visibilityState === 'visible'`. */
+  visible: boolean;
+}
+
+/** What the host answers to `attach`. */
+export interface HostHello {
+  protocol: number;
+  buildId: string;
+  /** `'shared-worker'` or `'leader'`. */
+  kind: HostKind;
+  status: ConnectionStatus;
+  session: SessionInfo | undefined;
+}
+
+/** Where the host runs. */
+export type HostKind = 'shared-worker' | 'leader';
+
+/** Events the host pushes to every attached tab. */
+export type HostEvent =
+  | { type: 'status'; status: ConnectionStatus }
+  | { type: 'session-error'; error: SessionErrorType; message: string }
+  /** The session started, changed (token, tabs) or ended (`session` undefined). */
+  | { type: 'session'; session: SessionInfo | undefined };
+
+/** Arguments of `startSession` as the host sees them. */
+export interface StartSessionRequest {
+  token: string;
+  autoConnect: boolean;
+  /** Normalised ws(s) URL of the server. */
+  serverUrl: string;
+  schemaVersion?: number;
+  /** Present when this call passed a `refreshHandler`. */
+  refresh?: RefreshRegistration;
+}
+
+/** A tab's refresh handler, as registered with the host. */
+export interface RefreshRegistration {
+  /** Identifies this registration so that the function `startSession` returned can stop it. */
+  refreshId: string;
+  /** Refresh every `interval` ms instead of 1 s before `exp`. */
+  interval?: number;
+}
+
+/** Counters for tests, benchmarks and the demo's status panel. */
+export interface HostStats {
+  kind: HostKind;
+  buildId: string;
+  status: ConnectionStatus;
+  tabs: number;
+  /** WebSockets this host opened since it started. */
+  socketsOpened: number;
+  /** Token refreshes completed since the host started. */
+  refreshes: number;
+  /** Session id, if a session runs. */
+  sessionId: string | undefined;
+  /** Server clock minus local clock in ms, learned at connect. */
+  clockOffsetMs: number;
+}
+
+/** Called by the host on each tab. Every call has a deadline on the host side. */
+export interface TabCallbacks {
+  /** Delivers a host event. */
+  onHostEvent(event: HostEvent): void;
+  /**
+   * Runs the tab's refresh handler for `refreshId` and returns the new token, or `undefined` for
+   * "no new token". Throws when the handler throws.
+   */
+  refreshToken(refreshId: string): Promise<string | undefined>;
+}
+
+/** Exposed by the host to every tab. `tabId` is the caller's {@link TabRegistration.tabId}. */
+export interface HostApi {
+  attach(tab: TabRegistration, callbacks: TabCallbacks): Promise<HostHello>;
+  detach(tabId: string): Promise<void>;
+  setVisibility(tabId: string, visible: boolean): Promise<void>;
+  startSession(tabId: string, request: StartSessionRequest): Promise<SessionInfo>;
+  stopRefresh(tabId: string, refreshId: string): Promise<void>;
+  updateSessionToken(tabId: string, token: string): Promise<SessionInfo>;
+  endSession(tabId: string): Promise<void>;
+  clear(tabId: string): Promise<void>;
+  connect(tabId: string): Promise<void>;
+  disconnect(tabId: string): Promise<void>;
+  getSession(): Promise<SessionInfo | undefined>;
+  inspect(): Promise<HostStats>;
+}

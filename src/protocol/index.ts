@@ -1,0 +1,6 @@
+export * from './version.js';
+export * from './close-codes.js';
+export * from './error-codes.js';
+export type * from './messages.js';
+export type * from './host-api.js';
+export * from './parse.js';

@@ -1,0 +1,148 @@
+import type { SessionErrorCode } from './error-codes.js';
+
+/**
+ * Wire messages between a session host and the server: one JSON object per WebSocket text frame,
+ * discriminated by `type`. Requests that expect an answer carry a numeric `id` chosen by the
+ * client; the answer echoes it. See PROTOCOL.md for the sequence diagrams.
+ */
+
+/** JSON value carried as topic data. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** First frame on every socket: authenticates and names the session to start or resume. */
+export interface HelloMessage {
+  type: 'hello';
+  /** {@link PROTOCOL_VERSION} of the client. */
+  protocol: number;
+  /** The JWT. Sent here, never in the URL. */
+  token: string;
+  /** Session id chosen by the host (`crypto.randomUUID()`), kept across reconnects and reloads. */
+  sessionId: string;
+  /** The app's schema version, when it declares one. */
+  schemaVersion?: number;
+  /** Build id of the host, for logs and version-skew diagnostics. */
+  buildId?: string;
+}
+
+/** Replaces the session's token on the live socket. Answered by `token-updated` or `error`. */
+export interface UpdateTokenMessage {
+  type: 'update-token';
+  id: number;
+  token: string;
+}
+
+/** Liveness and clock probe. Answered by `pong`. */
+export interface PingMessage {
+  type: 'ping';
+  id: number;
+}
+
+/** Ends the session for good: the server forgets it and closes with `SESSION_ENDED`. */
+export interface EndMessage {
+  type: 'end';
+}
+
+/** Subscribes to a topic, asking for the changes after `after` (0 = from the start). */
+export interface SubscribeMessage {
+  type: 'subscribe';
+  id: number;
+  topic: string;
+  after: number;
+}
+
+/** Stops a subscription. Not answered. */
+export interface UnsubscribeMessage {
+  type: 'unsubscribe';
+  topic: string;
+}
+
+/** Appends `data` to a topic. `clientId` makes retries idempotent. Answered by `published`. */
+export interface PublishMessage {
+  type: 'publish';
+  id: number;
+  topic: string;
+  clientId: string;
+  data: JsonValue;
+}
+
+/** Every frame a client may send. */
+export type ClientMessage =
+  HelloMessage | UpdateTokenMessage | PingMessage | EndMessage | SubscribeMessage | UnsubscribeMessage | PublishMessage;
+
+/** Answer to `hello`: the session is authenticated and live. */
+export interface WelcomeMessage {
+  type: 'welcome';
+  protocol: number;
+  sessionId: string;
+  userId: string;
+  roles: string[];
+  /** Token expiry in epoch milliseconds (server clock), `null` for a token without `exp`. */
+  expiresAt: number | null;
+  /** The server's `Date.now()` when it sent this frame, for the clock offset. */
+  serverTime: number;
+  /** Whether the server still knew this session id (it resumed rather than created it). */
+  resumed: boolean;
+}
+
+/** Answer to `update-token`. */
+export interface TokenUpdatedMessage {
+  type: 'token-updated';
+  id: number;
+  expiresAt: number | null;
+}
+
+/** Answer to `ping`. */
+export interface PongMessage {
+  type: 'pong';
+  id: number;
+  serverTime: number;
+}
+
+/** Answer to `subscribe`: the server will send changes after `after`, then live ones. */
+export interface SubscribedMessage {
+  type: 'subscribed';
+  id: number;
+  topic: string;
+  /** The topic's last sequence number when the subscription started. */
+  head: number;
+}
+
+/** One change of a topic the connection is subscribed to. */
+export interface ChangeMessage {
+  type: 'change';
+  topic: string;
+  /** Per-topic sequence number, starting at 1, without gaps. */
+  seq: number;
+  data: JsonValue;
+  /** Epoch milliseconds (server clock) when the server stored the change. */
+  publishedAt: number;
+  /** The publisher's `clientId`, when it came from a client. */
+  clientId?: string;
+}
+
+/** Answer to `publish`: the change is stored. `duplicate` when `clientId` was seen before. */
+export interface PublishedMessage {
+  type: 'published';
+  id: number;
+  topic: string;
+  seq: number;
+  duplicate: boolean;
+}
+
+/** A typed error: the answer to request `id`, or about a frame without one. */
+export interface ErrorMessage {
+  type: 'error';
+  id?: number;
+  code: SessionErrorCode;
+  message: string;
+}
+
+/** Every frame the server may send. */
+export type ServerMessage =
+  | WelcomeMessage
+  | TokenUpdatedMessage
+  | PongMessage
+  | SubscribedMessage
+  | ChangeMessage
+  | PublishedMessage
+  | ErrorMessage;
