@@ -1,0 +1,128 @@
+/**
+ * What the e2e test app puts on `window`, typed once for the app (main.ts) and the specs, which drive
+ * it through `page.evaluate`. The client's shape is spec §3 written out structurally, so this file
+ * type-checks before `dist/` exists; main.ts assigning the real `SessionClient` checks that they agree.
+ */
+import type * as Errors from '../../../src/errors/index.ts';
+import type { ConnectionStatus, HostStats, SessionInfo } from '../../../src/protocol/host-api.ts';
+import type { SessionErrorType } from '../../../src/protocol/error-codes.ts';
+
+export type { ConnectionStatus, HostStats, SessionErrorType, SessionInfo };
+
+export interface RefreshOptions {
+  refreshHandler: () => Promise<string | undefined>;
+  interval?: number;
+}
+
+/** Options of `new SessionClient(…)` (spec §3). */
+export interface ClientOptions {
+  serverUrl: string;
+  token?: string;
+  autoConnect?: boolean;
+  refreshOptions?: RefreshOptions;
+  onSessionError?: (type: SessionErrorType) => void;
+  schema?: { version: number };
+  host?: 'auto' | 'shared-worker' | 'leader';
+  workerUrl?: string | URL;
+}
+
+/** The page API the suite uses (spec §3 minus subscribe/publish, plus the test-only stats call). */
+export interface PageClient {
+  startSession(token: string, autoConnect?: boolean, refreshOptions?: RefreshOptions): Promise<() => void>;
+  updateSessionToken(token: string): Promise<unknown>;
+  endSession(): Promise<unknown>;
+  clear(): Promise<unknown>;
+  connect(): Promise<unknown>;
+  disconnect(): Promise<unknown>;
+  readonly connectionStatus: ConnectionStatus;
+  onConnectionStatusChange(cb: (status: ConnectionStatus) => void, runImmediately?: boolean): () => void;
+  onSessionError(cb: (type: SessionErrorType) => void): () => void;
+  getSession(): Promise<SessionInfo | undefined>;
+  close(): void;
+  debugHostStats?(): Promise<HostStats>;
+}
+
+/** How the page's refresh handler answers; tests may change `window.refreshPlan` at any time. */
+export interface RefreshPlan {
+  /** `mint`: a fresh token from the test (default); `undefined`: "no new token"; `throw`: the handler throws. */
+  mode?: 'mint' | 'undefined' | 'throw';
+  sub: string;
+  roles?: string[];
+  /** Seconds until `exp` of each minted token; `null` mints a token without `exp`. */
+  expiresIn?: number | null;
+}
+
+/** What the page's refresh options ask for. */
+export interface RefreshSetup extends RefreshPlan {
+  /** Passed through as `refreshOptions.interval`. */
+  interval?: number;
+}
+
+/** Serialisable `SessionClient` options; `refresh` becomes a page-side `refreshHandler`. */
+export interface ClientSetup {
+  serverUrl: string;
+  token?: string;
+  autoConnect?: boolean;
+  schema?: { version: number };
+  refresh?: RefreshSetup;
+  host?: 'auto' | 'shared-worker' | 'leader';
+}
+
+/** An error as the page saw it. */
+export interface ErrorInfo {
+  name: string;
+  code: string | undefined;
+  message: string;
+  /** Names of the classes of `shared-session/errors` the error is an `instanceof`. */
+  instanceOf: string[];
+}
+
+export type Outcome<T> = { ok: true; value: T; ms: number } | { ok: false; error: ErrorInfo; ms: number };
+
+/** Everything the page observed, with `t` = `Date.now()` and `p` = `performance.now()`. */
+export interface PageEvents {
+  statuses: { status: ConnectionStatus; t: number; p: number }[];
+  /** From `client.onSessionError(cb)`. */
+  sessionErrors: { type: SessionErrorType; t: number }[];
+  /** From the `onSessionError` constructor option. */
+  ctorSessionErrors: { type: SessionErrorType; t: number }[];
+  refreshCalls: { t: number; token?: string; error?: string }[];
+}
+
+export interface StartResult {
+  ok: boolean;
+  error?: ErrorInfo;
+  /** ms until `startSession` settled. */
+  settledMs: number;
+  /** ms from the call until it settled and the status was `OPEN`, when `waitForOpen` was asked and it got there. */
+  openMs?: number;
+}
+
+export interface Harness {
+  /** Creates `window.client` and records its events into `window.events`. */
+  createClient(setup: ClientSetup): ConnectionStatus;
+  /** `client.startSession(token, autoConnect, refreshOptions?)`; the stop function goes to `window.stops`. */
+  startSession(
+    token: string,
+    options?: { autoConnect?: boolean; refresh?: RefreshSetup | false; waitForOpen?: boolean },
+  ): Promise<StartResult>;
+  /** Calls `client[method](...args)` and reports the outcome. */
+  call<M extends 'updateSessionToken' | 'endSession' | 'clear' | 'connect' | 'disconnect' | 'getSession'>(
+    method: M,
+    ...args: Parameters<PageClient[M]>
+  ): Promise<Outcome<Awaited<ReturnType<PageClient[M]>>>>;
+  describeError(error: unknown): ErrorInfo;
+}
+
+declare global {
+  interface Window {
+    SS: { SessionClient: new (options: ClientOptions) => PageClient; errors: typeof Errors };
+    harness: Harness;
+    client: PageClient;
+    events: PageEvents;
+    stops: (() => void)[];
+    refreshPlan: RefreshPlan | undefined;
+    /** Exposed by the fixtures (`context.exposeFunction`): mints a token signed with the test server's secret. */
+    mintFreshToken(plan: RefreshPlan): Promise<string>;
+  }
+}

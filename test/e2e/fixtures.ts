@@ -1,0 +1,249 @@
+import { test as base, expect, type Page } from '@playwright/test';
+import { decodeJwt, SignJWT } from 'jose';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type {
+  ClientSetup,
+  ConnectionStatus,
+  HostStats,
+  PageEvents,
+  RefreshPlan,
+  RefreshSetup,
+  SessionInfo,
+  StartResult,
+} from './app/harness-types.ts';
+import { APP_URL_ENV, DIST_DIR } from './paths.ts';
+
+export { expect };
+export type { ClientSetup, ConnectionStatus, HostStats, PageEvents, RefreshSetup, SessionInfo, StartResult };
+
+/** `stats()` of the reference server. */
+export interface ServerStats {
+  sessions: number;
+  sockets: number;
+  subscriptions: number;
+  /** Sockets accepted since the server started. */
+  socketsOpened: number;
+  /** Open sockets per `sub`. */
+  socketsByUser: Record<string, number>;
+}
+
+export interface SessionServerOptions {
+  port: number;
+  host?: string;
+  auth: { secret: string; issuer?: string; audience?: string; rolesClaim?: string };
+  schema?: { version?: number; versions?: number[] };
+  helloTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+}
+
+/** The handle `createSessionServer` resolves to, plus the secret the fixture chose. */
+export interface SessionServer {
+  /** `ws://127.0.0.1:PORT` */
+  url: string;
+  port: number;
+  stats(): ServerStats;
+  terminateSockets(userId?: string): number;
+  close(): Promise<void>;
+  secret: string;
+}
+
+/** Claims and key of a test token. */
+export interface MintOptions {
+  sub: string;
+  /** Default `['user']`. */
+  roles?: string[];
+  /** Seconds from now until `exp` (may be negative); `null` for a token without `exp`. Default 3600. */
+  expiresIn?: number | null;
+  /** Default: the test server's secret. */
+  secret?: string;
+  /** More claims. */
+  extra?: Record<string, unknown>;
+}
+
+/** Signs an HS256 test token. */
+export async function signToken(defaultSecret: string, options: MintOptions): Promise<string> {
+  const { sub, roles = ['user'], expiresIn = 3600, secret = defaultSecret, extra = {} } = options;
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = new SignJWT({ ...extra, roles })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(sub)
+    .setIssuedAt(now);
+  if (expiresIn !== null) jwt.setExpirationTime(now + expiresIn);
+  return jwt.sign(new TextEncoder().encode(secret));
+}
+
+/** `exp` of a token in epoch ms (`null` when it has none). */
+export function expOf(token: string): number | null {
+  const { exp } = decodeJwt(token);
+  return typeof exp === 'number' ? exp * 1000 : null;
+}
+
+/** Loads `createSessionServer` from the built package. */
+export async function loadCreateSessionServer(): Promise<
+  (options: SessionServerOptions) => Promise<Omit<SessionServer, 'secret'>>
+> {
+  const mod = (await import(pathToFileURL(path.join(DIST_DIR, 'server/index.js')).href)) as {
+    createSessionServer: (options: SessionServerOptions) => Promise<Omit<SessionServer, 'secret'>>;
+  };
+  return mod.createSessionServer;
+}
+
+/** Settles with `promise`, or rejects after `ms`: teardown must never hang the suite. */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+type Fixtures = {
+  /** Extra server options for a test: `test.use({ serverOptions: { schema: { versions: [2] } } })`. */
+  serverOptions: Partial<Omit<SessionServerOptions, 'port' | 'host' | 'auth'>>;
+  /** A fresh reference server on 127.0.0.1 and a free port, with a fresh random secret; closed after the test. */
+  server: SessionServer;
+  /** Mints a token signed with the test server's secret (or `secret`). */
+  mintToken: (options: MintOptions) => Promise<string>;
+  /** The test app, built against `dist/` and served by global setup. */
+  appUrl: string;
+  /** Console lines and page errors of every tab, printed when the test fails. */
+  pageLogs: string[];
+  /** Opens one tab of the test app in the test's context and waits until its harness is ready. */
+  openTab: () => Promise<Page>;
+  /** Opens `n` tabs (one after the other). */
+  openTabs: (n: number) => Promise<Page[]>;
+};
+
+export const test = base.extend<Fixtures>({
+  serverOptions: [{}, { option: true }],
+
+  server: async ({ serverOptions }, use) => {
+    const createSessionServer = await loadCreateSessionServer();
+    const secret = randomBytes(32).toString('base64url');
+    const handle = await createSessionServer({ ...serverOptions, port: 0, host: '127.0.0.1', auth: { secret } });
+    const server: SessionServer = Object.assign(handle, { secret });
+    await use(server);
+    await withTimeout(Promise.resolve(handle.close()), 5_000, 'server.close()');
+  },
+
+  mintToken: async ({ server }, use) => {
+    await use((options) => signToken(server.secret, options));
+  },
+
+  appUrl: async ({}, use) => {
+    const url = process.env[APP_URL_ENV];
+    if (!url) throw new Error(`${APP_URL_ENV} is not set: run through playwright.config.ts (global setup)`);
+    await use(url);
+  },
+
+  pageLogs: async ({}, use, testInfo) => {
+    const logs: string[] = [];
+    await use(logs);
+    if (testInfo.status !== testInfo.expectedStatus && logs.length > 0) {
+      await testInfo.attach('page-logs', { body: logs.join('\n'), contentType: 'text/plain' });
+      console.log(`--- page logs of "${testInfo.title}" ---\n${logs.join('\n')}`);
+    }
+  },
+
+  openTab: async ({ context, server, appUrl, pageLogs }, use) => {
+    let exposed = false;
+    let opened = 0;
+    await use(async () => {
+      if (!exposed) {
+        exposed = true;
+        await context.exposeFunction('mintFreshToken', (plan: RefreshPlan) =>
+          signToken(server.secret, { sub: plan.sub, roles: plan.roles, expiresIn: plan.expiresIn }),
+        );
+      }
+      const tab = `tab${++opened}`;
+      const page = await context.newPage();
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' || msg.type() === 'warning') pageLogs.push(`[${tab} ${msg.type()}] ${msg.text()}`);
+      });
+      page.on('pageerror', (error) => pageLogs.push(`[${tab} pageerror] ${error.stack ?? error.message}`));
+      await page.goto(appUrl);
+      await page.waitForFunction(() => window.harness !== undefined);
+      return page;
+    });
+  },
+
+  openTabs: async ({ openTab }, use) => {
+    await use(async (n) => {
+      const pages: Page[] = [];
+      for (let i = 0; i < n; i++) pages.push(await openTab());
+      return pages;
+    });
+  },
+});
+
+// ---- page-side helpers: thin wrappers over window.harness ----
+
+/** Creates `window.client` in the page (no token unless `setup.token`). */
+export function createClient(page: Page, setup: ClientSetup): Promise<ConnectionStatus> {
+  return page.evaluate((s) => window.harness.createClient(s), setup);
+}
+
+/** `client.startSession(token, autoConnect, refreshOptions)` in the page. */
+export function startSession(
+  page: Page,
+  token: string,
+  options: { autoConnect?: boolean; refresh?: RefreshSetup | false; waitForOpen?: boolean } = {},
+): Promise<StartResult> {
+  return page.evaluate(([t, o]) => window.harness.startSession(t, o), [token, options] as const);
+}
+
+/** Creates the client for `serverUrl` and starts a session, waiting until it is OPEN. */
+export async function openSession(
+  page: Page,
+  serverUrl: string,
+  token: string,
+  options: { refresh?: RefreshSetup; schema?: { version: number } } = {},
+): Promise<StartResult> {
+  await createClient(page, { serverUrl, ...(options.schema && { schema: options.schema }) });
+  const result = await startSession(page, token, { refresh: options.refresh ?? false, waitForOpen: true });
+  expect(result.error, 'startSession rejected').toBeUndefined();
+  expect(result.openMs, 'status did not reach OPEN within 10 s of startSession').toBeDefined();
+  return result;
+}
+
+export function connectionStatus(page: Page): Promise<ConnectionStatus> {
+  return page.evaluate(() => window.client.connectionStatus);
+}
+
+export function getSession(page: Page): Promise<SessionInfo | undefined> {
+  return page.evaluate(() => window.client.getSession());
+}
+
+export function pageEvents(page: Page): Promise<PageEvents> {
+  return page.evaluate(() => window.events);
+}
+
+/** The host's counters, through the test-only `client.debugHostStats()`. */
+export function hostStats(page: Page): Promise<HostStats> {
+  return page.evaluate(() => {
+    if (typeof window.client.debugHostStats !== 'function') throw new Error('client.debugHostStats() is missing');
+    return window.client.debugHostStats();
+  });
+}
+
+/** Waits until the page's client reports `status`. */
+export async function waitForStatus(page: Page, status: ConnectionStatus, timeout = 10_000): Promise<void> {
+  await page.waitForFunction((s) => window.client?.connectionStatus === s, status, { timeout });
+}
+
+/** Waits until the page recorded a session error of `type`; returns when (epoch ms). */
+export async function waitForSessionError(page: Page, type: string, timeout = 10_000): Promise<number> {
+  const handle = await page.waitForFunction((ty) => window.events.sessionErrors.find((e) => e.type === ty)?.t, type, {
+    timeout,
+  });
+  return (await handle.jsonValue()) as number;
+}
+
+/** Lets time pass where the assertion is that nothing happens (no refresh, no reconnect). */
+export function quietPeriod(page: Page, ms: number): Promise<void> {
+  return page.waitForTimeout(ms);
+}
