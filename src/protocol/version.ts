@@ -6,3 +6,6 @@
  * users need it.
  */
 export const PROTOCOL_VERSION = 1;
+
+/** Build id of this package's own page and host code (apps may pass their own to `hostSession`). */
+export const LIBRARY_BUILD_ID = 'shared-session@0.1.0';

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Builds dist/: tsc emits every entry (page, worker, server, errors, testing) with declarations;
+// Vite bundles the self-contained SharedWorker script dist/worker.js. Then checks the package:
+// every `exports` target exists and the page bundle pulls in no idb, ws or node: modules.
+import { execSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const run = (cmd) => execSync(cmd, { cwd: root, stdio: 'inherit' });
+const fail = (msg) => {
+  console.error(`[build] ${msg}`);
+  process.exit(1);
+};
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+for (const project of ['page', 'worker', 'server']) run(`npx tsc -p src/${project}/tsconfig.json`);
+run('npx vite build --logLevel warn');
+chmodSync(join(root, 'dist/server/cli.js'), 0o755);
+
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const targets = Object.values(pkg.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)));
+for (const target of [...targets, ...Object.values(pkg.bin), './dist/worker.js']) {
+  if (!existsSync(join(root, target))) fail(`missing build output ${target}`);
+}
+
+const forbidden = /from\s+['"](idb|ws|node:[^'"]+)['"]/;
+for (const dir of ['page', 'errors', 'protocol']) {
+  for (const file of readdirSync(join(root, 'dist', dir), { recursive: true })) {
+    if (!String(file).endsWith('.js')) continue;
+    const match = readFileSync(join(root, 'dist', dir, String(file)), 'utf8').match(forbidden);
+    if (match) fail(`dist/${dir}/${file} imports ${match[1]}: page code must not depend on it`);
+  }
+}
+const worker = readFileSync(join(root, 'dist/worker.js'), 'utf8');
+if (/^\s*import\s.+from\s+['"][^./]/m.test(worker)) fail('dist/worker.js must be self-contained (bare import found)');
+console.log('[build] dist/ ready');

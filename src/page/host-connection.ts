@@ -1,0 +1,71 @@
+import * as Comlink from 'comlink';
+import { HostUnavailableError } from '../errors/index.js';
+import type { HostApi, HostKind } from '../protocol/host-api.js';
+
+/** A tab's link to its session host. */
+export interface HostConnection {
+  readonly api: Comlink.Remote<HostApi>;
+  readonly kind: HostKind;
+  /** Rejects when the host fails to start (script error, blocked worker). */
+  readonly failed: Promise<never>;
+  /** Closes this tab's port; the host itself lives on for the other tabs. */
+  close(): void;
+}
+
+/**
+ * Starts (or joins) the package's SharedWorker host and wraps its port with comlink.
+ *
+ * The options object stays an inline literal: bundlers (Vite) only rewrite
+ * `new SharedWorker(new URL(…, import.meta.url), {…})` into a hashed asset when it is one, and
+ * every tab must pass identical options or Chromium refuses the connection. `extendedLifetime`
+ * (Chromium 148+) keeps the worker, and so the socket, across a lone tab's reload.
+ */
+export function connectSharedWorkerHost(workerUrl: string | URL | undefined): HostConnection {
+  const worker =
+    workerUrl === undefined
+      ? new SharedWorker(new URL('../worker.js', import.meta.url), {
+          type: 'module',
+          name: 'shared-session',
+          extendedLifetime: true,
+        } as WorkerOptions)
+      : new SharedWorker(workerUrl, {
+          type: 'module',
+          name: 'shared-session',
+          extendedLifetime: true,
+        } as WorkerOptions);
+  const failed = new Promise<never>((_, reject) => {
+    worker.addEventListener('error', () =>
+      reject(new HostUnavailableError('the shared-session SharedWorker failed to start (see the worker script URL)')),
+    );
+  });
+  failed.catch(() => undefined);
+  worker.port.start();
+  const api = Comlink.wrap<HostApi>(worker.port);
+  return {
+    api,
+    kind: 'shared-worker',
+    failed,
+    close: () => {
+      api[Comlink.releaseProxy]();
+      worker.port.close();
+    },
+  };
+}
+
+/**
+ * Holds a Web Lock named `name` until `release` is called or the tab dies; resolves once held.
+ * The host requests the same lock, which it is granted the moment this tab is gone.
+ */
+export async function holdTabLock(name: string): Promise<() => void> {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return () => undefined;
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => {
+    void locks.request(name, () => {
+      resolve();
+      return new Promise<void>((done) => (release = done));
+    });
+  });
+  await held;
+  return () => release();
+}

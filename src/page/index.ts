@@ -1,0 +1,15 @@
+/**
+ * `shared-session/page` (also the package root): the session API for tabs.
+ *
+ * @packageDocumentation
+ */
+export {
+  SessionClient,
+  HOST_CALL_TIMEOUT_MS,
+  type SessionClientOptions,
+  type RefreshOptions,
+  type RefreshHandler,
+} from './session-client.js';
+export * from '../errors/index.js';
+export type { ConnectionStatus, SessionInfo, HostStats, HostKind } from '../protocol/host-api.js';
+export { PROTOCOL_VERSION } from '../protocol/version.js';

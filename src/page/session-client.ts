@@ -1,0 +1,351 @@
+import * as Comlink from 'comlink';
+import { HostUnavailableError, SessionError } from '../errors/index.js';
+import type { SessionErrorType } from '../protocol/error-codes.js';
+import type {
+  ConnectionStatus,
+  HostApi,
+  HostEvent,
+  HostKind,
+  HostStats,
+  SessionInfo,
+  TabCallbacks,
+} from '../protocol/host-api.js';
+import { LIBRARY_BUILD_ID, PROTOCOL_VERSION } from '../protocol/version.js';
+import { registerErrorTransfer } from '../shared/error-transfer.js';
+import { withDeadline } from '../shared/deadline.js';
+import { connectSharedWorkerHost, holdTabLock, type HostConnection } from './host-connection.js';
+import { toSocketUrl } from './server-url.js';
+
+/** Deadline for any call from the page into its host. */
+export const HOST_CALL_TIMEOUT_MS = 15_000;
+
+/** Returns a new token, or `undefined` for "no new token" (the session then ends at `exp`). */
+export type RefreshHandler = () => Promise<string | undefined | null>;
+
+/** How the session's token is kept fresh (spec §3). */
+export interface RefreshOptions {
+  /** Called 1 s before the token's `exp` (or every `interval` ms); returns the new token. */
+  refreshHandler: RefreshHandler;
+  /** Refresh every `interval` ms instead of before `exp`. */
+  interval?: number;
+}
+
+/** Options of {@link SessionClient}. */
+export interface SessionClientOptions {
+  /** http(s) or ws(s) URL of the server. */
+  serverUrl: string;
+  /** Starts the session at once, like `startSession(token, autoConnect, refreshOptions)`. */
+  token?: string;
+  /** Open the socket as soon as a session starts. Default `true`. */
+  autoConnect?: boolean;
+  /** Refresh handler for the session started with `token`. */
+  refreshOptions?: RefreshOptions;
+  /** Receives every session error (also in the other tabs of the session). */
+  onSessionError?: (type: SessionErrorType) => void;
+  /** The app's schema version; the server closes with SCHEMA_MISMATCH when it cannot serve it. */
+  schema?: { version: number };
+  /** Where the session host runs. Default `'auto'` (the SharedWorker). */
+  host?: 'auto' | 'shared-worker' | 'leader';
+  /** URL of the host's worker script; default: the bundle shipped in the package. */
+  workerUrl?: string | URL;
+}
+
+/**
+ * The session API of one tab. Every tab of the origin talks to the same host, which holds one
+ * WebSocket to the server; this object is the tab's handle on it. Import from
+ * `shared-session/page` (or `shared-session`).
+ *
+ * @example
+ * ```ts
+ * import { SessionClient } from 'shared-session/page';
+ *
+ * const client = new SessionClient({ serverUrl: 'https://api.example.com', onSessionError: (type) => logout(type) });
+ * const stopRefresh = await client.startSession(await getToken(), true, {
+ *   refreshHandler: () => fetch('/token').then((r) => r.text()),
+ * });
+ * client.onConnectionStatusChange((status) => render(status), true);
+ * ```
+ */
+export class SessionClient {
+  readonly #serverUrl: string;
+  readonly #schemaVersion: number | undefined;
+  readonly #tabId = crypto.randomUUID();
+  readonly #host: HostConnection;
+  readonly #ready: Promise<void>;
+  readonly #statusListeners = new Set<(status: ConnectionStatus) => void>();
+  readonly #errorListeners = new Set<(type: SessionErrorType) => void>();
+  readonly #sessionListeners = new Set<(session: SessionInfo | undefined) => void>();
+  readonly #refreshHandlers = new Map<string, RefreshHandler>();
+  #status: ConnectionStatus = 'UNINITIALIZED';
+  #session: SessionInfo | undefined;
+  #closed = false;
+  #releaseLock: () => void = () => undefined;
+  #onVisibility: (() => void) | undefined;
+
+  /** @param options - see {@link SessionClientOptions} */
+  constructor(options: SessionClientOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('"options" must be an object');
+    this.#serverUrl = toSocketUrl(options.serverUrl);
+    if (options.schema !== undefined && !Number.isSafeInteger(options.schema?.version)) {
+      throw new TypeError('"schema.version" must be an integer');
+    }
+    if (options.host !== undefined && !['auto', 'shared-worker', 'leader'].includes(options.host)) {
+      throw new TypeError('"host" must be "auto", "shared-worker" or "leader"');
+    }
+    this.#schemaVersion = options.schema?.version;
+    if (options.onSessionError) this.onSessionError(options.onSessionError);
+    registerErrorTransfer();
+    this.#host = connectSharedWorkerHost(options.workerUrl);
+    this.#ready = this.#attach();
+    this.#ready.catch(() => undefined);
+    if (options.token !== undefined) {
+      // Errors reach onSessionError; the constructor cannot reject.
+      this.startSession(options.token, options.autoConnect ?? true, options.refreshOptions).catch(() => undefined);
+    }
+  }
+
+  /** The host's connection status, as last reported to this tab. */
+  get connectionStatus(): ConnectionStatus {
+    return this.#status;
+  }
+
+  /** Where this tab's host runs. */
+  get hostKind(): HostKind {
+    return this.#host.kind;
+  }
+
+  /**
+   * Starts a session with `token`, or joins the running one when it is the same user (no new
+   * socket). A token of another user ends the current session in every tab first.
+   *
+   * @param token - a JWT
+   * @param autoConnect - open the socket now (default `true`); otherwise call {@link connect}
+   * @param refreshOptions - a refresh handler for this session
+   * @returns a function that stops the refresh this call set up
+   * @throws {@link SessionError} `UNAUTHORIZED` for a value that is not a JWT or a token that had
+   *   expired (and could not be refreshed)
+   */
+  async startSession(token: string, autoConnect = true, refreshOptions?: RefreshOptions): Promise<() => void> {
+    if (typeof token !== 'string') throw new TypeError('"token" must be a string');
+    if (typeof autoConnect !== 'boolean') throw new TypeError('"autoConnect" must be a boolean');
+    const refresh = validateRefreshOptions(refreshOptions);
+    const refreshId = refresh ? crypto.randomUUID() : undefined;
+    if (refresh && refreshId) this.#refreshHandlers.set(refreshId, refresh.refreshHandler);
+    try {
+      await this.#call((api, tabId) =>
+        api.startSession(tabId, {
+          token,
+          autoConnect,
+          serverUrl: this.#serverUrl,
+          ...(this.#schemaVersion !== undefined && { schemaVersion: this.#schemaVersion }),
+          ...(refresh &&
+            refreshId && {
+              refresh: { refreshId, ...(refresh.interval !== undefined && { interval: refresh.interval }) },
+            }),
+        }),
+      );
+    } catch (error) {
+      if (refreshId) this.#refreshHandlers.delete(refreshId);
+      throw error;
+    }
+    return () => {
+      if (!refreshId || !this.#refreshHandlers.delete(refreshId)) return;
+      this.#call((api, tabId) => api.stopRefresh(tabId, refreshId)).catch(() => undefined);
+    };
+  }
+
+  /**
+   * Replaces the session's token on the live socket (no reconnect).
+   *
+   * @throws `NoActiveSessionError`, `TokenExpiredError`, `SessionRolesMismatchError` (the session
+   *   then ends with ROLES_MISMATCH in every tab), or `UNAUTHORIZED` for a value that is not a JWT
+   */
+  async updateSessionToken(token: string): Promise<void> {
+    if (typeof token !== 'string') throw new TypeError('"token" must be a string');
+    await this.#call((api, tabId) => api.updateSessionToken(tabId, token));
+  }
+
+  /** Ends the session in every tab: socket closed, refresh stopped, metadata removed. Data stays. */
+  async endSession(): Promise<void> {
+    await this.#call((api, tabId) => api.endSession(tabId));
+  }
+
+  /** Wipes the local cache (IndexedDB data); the session keeps running. */
+  async clear(): Promise<void> {
+    await this.#call((api, tabId) => api.clear(tabId));
+  }
+
+  /** Opens the session's socket (after `startSession(token, false)` or `disconnect()`). */
+  async connect(): Promise<void> {
+    await this.#call((api, tabId) => api.connect(tabId));
+  }
+
+  /** Closes the session's socket for every tab without ending the session. */
+  async disconnect(): Promise<void> {
+    await this.#call((api, tabId) => api.disconnect(tabId));
+  }
+
+  /** The running session, or `undefined`. */
+  async getSession(): Promise<SessionInfo | undefined> {
+    return this.#call((api) => api.getSession());
+  }
+
+  /**
+   * Calls `callback` on every status change; with `runImmediately`, also now with the current one.
+   *
+   * @returns a function that unsubscribes
+   */
+  onConnectionStatusChange(callback: (status: ConnectionStatus) => void, runImmediately = false): () => void {
+    if (typeof callback !== 'function') throw new TypeError('"callback" must be a function');
+    this.#statusListeners.add(callback);
+    if (runImmediately) callback(this.#status);
+    return () => this.#statusListeners.delete(callback);
+  }
+
+  /**
+   * Calls `callback` with every session error (`UNAUTHORIZED`, `SCHEMA_MISMATCH`,
+   * `TOKEN_EXPIRED`, `ROLES_MISMATCH`), whichever tab caused it.
+   *
+   * @returns a function that unsubscribes
+   */
+  onSessionError(callback: (type: SessionErrorType) => void): () => void {
+    if (typeof callback !== 'function') throw new TypeError('"callback" must be a function');
+    this.#errorListeners.add(callback);
+    return () => this.#errorListeners.delete(callback);
+  }
+
+  /**
+   * Calls `callback` when the session starts, changes (token, tabs attached) or ends.
+   *
+   * @returns a function that unsubscribes
+   */
+  onSessionChange(callback: (session: SessionInfo | undefined) => void, runImmediately = false): () => void {
+    if (typeof callback !== 'function') throw new TypeError('"callback" must be a function');
+    this.#sessionListeners.add(callback);
+    if (runImmediately) callback(this.#session);
+    return () => this.#sessionListeners.delete(callback);
+  }
+
+  /** Counters of the host (socket count, refreshes, tabs) for tests and status panels. */
+  async debugHostStats(): Promise<HostStats> {
+    return this.#call((api) => api.inspect());
+  }
+
+  /** Detaches this tab from the host; the session goes on for the other tabs. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#onVisibility) document.removeEventListener('visibilitychange', this.#onVisibility);
+    void withDeadline(this.#host.api.detach(this.#tabId), 1_000, 'detach')
+      .catch(() => undefined)
+      .finally(() => {
+        this.#releaseLock();
+        this.#host.close();
+      });
+  }
+
+  async #attach(): Promise<void> {
+    const lockName = `shared-session:tab:${this.#tabId}`;
+    this.#releaseLock = await holdTabLock(lockName);
+    const callbacks: TabCallbacks = {
+      onHostEvent: (event) => this.#onHostEvent(event),
+      refreshToken: (refreshId) => this.#runRefreshHandler(refreshId),
+    };
+    const visible = typeof document === 'undefined' || document.visibilityState === 'visible';
+    const hello = await withDeadline(
+      Promise.race([
+        this.#host.api.attach(
+          { tabId: this.#tabId, lockName, protocol: PROTOCOL_VERSION, buildId: LIBRARY_BUILD_ID, visible },
+          Comlink.proxy(callbacks),
+        ),
+        this.#host.failed,
+      ]),
+      HOST_CALL_TIMEOUT_MS,
+      'the session host',
+    ).catch((error: unknown) => {
+      throw error instanceof SessionError ? error : new HostUnavailableError(String(error), { cause: error });
+    });
+    this.#session = hello.session;
+    this.#setStatus(hello.status);
+    if (typeof document !== 'undefined') {
+      this.#onVisibility = () => {
+        this.#host.api.setVisibility(this.#tabId, document.visibilityState === 'visible').catch(() => undefined);
+      };
+      document.addEventListener('visibilitychange', this.#onVisibility);
+    }
+  }
+
+  async #runRefreshHandler(refreshId: string): Promise<string | undefined> {
+    const handler = this.#refreshHandlers.get(refreshId);
+    if (!handler) throw new SessionError('INVALID_ARGUMENT', 'this refresh handler was stopped');
+    const token = await handler();
+    if (token === undefined || token === null) return undefined;
+    if (typeof token !== 'string') throw new TypeError('refreshHandler must return a string token or undefined');
+    return token;
+  }
+
+  #onHostEvent(event: HostEvent): void {
+    if (this.#closed) return;
+    switch (event.type) {
+      case 'status':
+        this.#setStatus(event.status);
+        break;
+      case 'session':
+        this.#session = event.session;
+        this.#emit(this.#sessionListeners, event.session);
+        break;
+      case 'session-error':
+        this.#emit(this.#errorListeners, event.error);
+        break;
+    }
+  }
+
+  #setStatus(status: ConnectionStatus): void {
+    if (status === this.#status) return;
+    this.#status = status;
+    this.#emit(this.#statusListeners, status);
+  }
+
+  #emit<T>(listeners: Set<(value: T) => void>, value: T): void {
+    for (const listener of [...listeners]) {
+      try {
+        listener(value);
+      } catch (error) {
+        // A throwing listener must not stop the others; surface it without breaking the host call.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  /** Every call into the host: after attach, with a deadline, typed errors on failure. */
+  async #call<T>(fn: (api: Comlink.Remote<HostApi>, tabId: string) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new SessionError('CLIENT_CLOSED', 'this SessionClient was closed');
+    await this.#ready;
+    return withDeadline(
+      Promise.race([fn(this.#host.api, this.#tabId), this.#host.failed]),
+      HOST_CALL_TIMEOUT_MS,
+      'the session host',
+    ).catch((error: unknown) => {
+      if (error instanceof SessionError && error.code === 'TIMEOUT') {
+        throw new HostUnavailableError(`the session host did not answer within ${HOST_CALL_TIMEOUT_MS} ms`, {
+          cause: error,
+        });
+      }
+      throw error;
+    });
+  }
+}
+
+function validateRefreshOptions(options: RefreshOptions | undefined): RefreshOptions | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object') throw new TypeError('"refreshOptions" must be an object');
+  if (typeof options.refreshHandler !== 'function') {
+    throw new TypeError('"refreshOptions.refreshHandler" must be a function');
+  }
+  if (options.interval !== undefined && !(Number.isFinite(options.interval) && options.interval > 0)) {
+    throw new TypeError('"refreshOptions.interval" must be a positive number of milliseconds');
+  }
+  return options;
+}

@@ -1,0 +1,67 @@
+import * as Comlink from 'comlink';
+import type { HostKind } from '../protocol/host-api.js';
+import { registerErrorTransfer } from '../shared/error-transfer.js';
+import { LIBRARY_BUILD_ID } from '../protocol/version.js';
+import { SessionHost } from './session-host.js';
+import { openSessionStore } from './session-store.js';
+
+/** Build id reported when the app does not pass one. */
+export const DEFAULT_BUILD_ID = LIBRARY_BUILD_ID;
+
+/** Options of {@link hostSession}. */
+export interface HostSessionOptions {
+  /** Identifies this build of the host (e.g. your app's version); tabs see it. */
+  buildId?: string;
+  /** Also keep the raw token in IndexedDB so that a host restart can reconnect without a tab. */
+  persistToken?: boolean;
+  /** Grace after the last tab left before the socket closes, ms. */
+  lastTabGraceMs?: number;
+  /** Name of the IndexedDB database. */
+  databaseName?: string;
+}
+
+/** The scope a host serves: a SharedWorker's global scope, or anything that hands out ports. */
+export interface HostScope {
+  addEventListener(type: 'connect', listener: (event: MessageEvent) => void): void;
+}
+
+/**
+ * Runs the session host in `scope` (a `SharedWorkerGlobalScope`): every tab that connects gets the
+ * {@link HostApi} over comlink, and all of them share one WebSocket. Import from
+ * `shared-session/worker`; the package's own worker bundle calls it, apps that build their own
+ * SharedWorker call it themselves.
+ *
+ * @param scope - the worker's global scope
+ * @param options - see {@link HostSessionOptions}
+ * @returns the host, for the app's own use inside the worker
+ * @example
+ * ```ts
+ * // my-worker.ts, loaded with new SharedWorker(new URL('./my-worker.ts', import.meta.url), { type: 'module' })
+ * import { hostSession } from 'shared-session/worker';
+ * hostSession(self as unknown as SharedWorkerGlobalScope, { buildId: import.meta.env.VITE_BUILD_ID });
+ * ```
+ */
+export function hostSession(scope: HostScope, options: HostSessionOptions = {}): SessionHost {
+  registerErrorTransfer();
+  const host = createSessionHost('shared-worker', options);
+  scope.addEventListener('connect', (event: MessageEvent) => {
+    for (const port of event.ports) Comlink.expose(host, port);
+  });
+  return host;
+}
+
+/**
+ * Creates a host without binding it to a scope (the leader-tab host and tests use this).
+ *
+ * @param kind - where the host runs
+ * @param options - see {@link HostSessionOptions}
+ */
+export function createSessionHost(kind: HostKind, options: HostSessionOptions = {}): SessionHost {
+  return new SessionHost({
+    kind,
+    buildId: options.buildId ?? DEFAULT_BUILD_ID,
+    store: openSessionStore(options.databaseName),
+    ...(options.persistToken !== undefined && { persistToken: options.persistToken }),
+    ...(options.lastTabGraceMs !== undefined && { lastTabGraceMs: options.lastTabGraceMs }),
+  });
+}

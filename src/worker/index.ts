@@ -1,0 +1,17 @@
+/**
+ * `shared-session/worker`: the session host, for apps that build their own SharedWorker.
+ *
+ * @packageDocumentation
+ */
+export {
+  hostSession,
+  createSessionHost,
+  DEFAULT_BUILD_ID,
+  type HostSessionOptions,
+  type HostScope,
+} from './host-session.js';
+export { SessionHost, LAST_TAB_GRACE_MS, type SessionHostOptions } from './session-host.js';
+export { REFRESH_LEAD_MS, REFRESH_CALL_TIMEOUT_MS } from './refresh-schedule.js';
+export { REQUEST_TIMEOUT_MS, PING_INTERVAL_MS, PONG_TIMEOUT_MS } from './server-connection.js';
+export { DATABASE_NAME } from './session-store.js';
+export type * from '../protocol/host-api.js';
