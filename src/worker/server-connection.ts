@@ -13,6 +13,9 @@ export const PING_INTERVAL_MS = 15_000;
 /** A socket whose `pong` is this late is considered dead and replaced. */
 export const PONG_TIMEOUT_MS = 10_000;
 
+/** `WebSocket.OPEN`, spelled out so the module also runs where no global WebSocket exists (Node 20). */
+const SOCKET_OPEN = 1;
+
 /** Why the socket closed, as the session host needs to know it. */
 export interface CloseInfo {
   code: number;
@@ -122,9 +125,9 @@ export class ServerConnection {
     this.#running = false;
     clearTimeout(this.#retryTimer);
     const socket = this.#socket;
-    if (socket && final && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(final));
+    if (socket && final && socket.readyState === SOCKET_OPEN) socket.send(JSON.stringify(final));
     this.#teardown(new SessionError('DISCONNECTED', 'the connection was closed'));
-    if (socket && socket.readyState <= WebSocket.OPEN) socket.close(code, reason);
+    if (socket && socket.readyState <= SOCKET_OPEN) socket.close(code, reason);
   }
 
   /** Sends a frame that expects no answer. Returns false when no authenticated socket is open. */
@@ -217,7 +220,7 @@ export class ServerConnection {
         socket.close(4000, 'no pong'); // a half-open socket: replace it
         return;
       }
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'ping', id: this.#nextId++ }));
+      if (socket.readyState === SOCKET_OPEN) socket.send(JSON.stringify({ type: 'ping', id: this.#nextId++ }));
     }, PING_INTERVAL_MS);
   }
 

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { parseClientMessage, parseServerMessage } from '../../../src/protocol/parse.js';
+
+describe('parseClientMessage', () => {
+  it('accepts a well-formed hello and keeps only known fields', () => {
+    const result = parseClientMessage(
+      JSON.stringify({ type: 'hello', protocol: 1, token: 't', sessionId: 's', schemaVersion: 2, extra: 'x' }),
+    );
+    expect(result).toEqual({
+      ok: true,
+      message: { type: 'hello', protocol: 1, token: 't', sessionId: 's', schemaVersion: 2 },
+    });
+  });
+
+  it.each([
+    ['not json', /JSON/],
+    ['[1,2]', /object/],
+    ['null', /object/],
+    ['{"no":"type"}', /type/],
+    ['{"type":"launch-missiles"}', /unknown message type/],
+    ['{"type":"hello","protocol":1}', /token/],
+    ['{"type":"update-token","id":-1,"token":"x"}', /id/],
+    ['{"type":"subscribe","id":1,"topic":"","after":0}', /topic/],
+    ['{"type":"publish","id":1,"topic":"t","clientId":"c"}', /data/],
+  ])('refuses %s with a reason', (raw, reason) => {
+    const result = parseClientMessage(raw);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reason).toMatch(reason);
+  });
+
+  it('returns the request id of a malformed request so the error can answer it', () => {
+    expect(parseClientMessage('{"type":"update-token","id":7}')).toMatchObject({ ok: false, id: 7 });
+  });
+});
+
+describe('parseServerMessage', () => {
+  it('accepts a welcome and refuses a malformed one', () => {
+    const welcome = {
+      type: 'welcome',
+      protocol: 1,
+      sessionId: 's',
+      userId: 'u',
+      roles: [],
+      expiresAt: null,
+      serverTime: 1,
+      resumed: false,
+    };
+    expect(parseServerMessage(JSON.stringify(welcome)).ok).toBe(true);
+    expect(parseServerMessage(JSON.stringify({ ...welcome, roles: 'x' })).ok).toBe(false);
+  });
+
+  it('refuses unknown types instead of passing them on', () => {
+    expect(parseServerMessage('{"type":"surprise"}').ok).toBe(false);
+  });
+});
