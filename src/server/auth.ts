@@ -1,0 +1,184 @@
+import { createPublicKey, KeyObject } from 'node:crypto';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions, type KeyInput } from 'jose';
+import { TokenExpiredError, UnauthorizedError } from '../errors/index.js';
+import { DEFAULT_ROLES_CLAIM, rolesFromClaim } from '../shared/token-claims.js';
+import type { AuthOptions } from './types.js';
+
+/** Algorithms accepted with a shared `secret` when `algorithms` is not given. */
+export const HMAC_ALGORITHMS: readonly string[] = ['HS256', 'HS384', 'HS512'];
+
+/** Algorithms accepted with a `publicKey` or `jwksUrl` when `algorithms` is not given. */
+export const ASYMMETRIC_ALGORITHMS: readonly string[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
+
+/** What the server learns from a verified token. */
+export interface VerifiedToken {
+  /** `sub`. */
+  userId: string;
+  /** Roles from the roles claim, sorted and deduplicated by `rolesFromClaim`. */
+  roles: string[];
+  /** `exp` in epoch ms, or `null` when the token has none. */
+  expiresAt: number | null;
+}
+
+/**
+ * Verifies a compact JWS and reads the session's identity from it. Rejects with
+ * `UnauthorizedError` or `TokenExpiredError` whose message is short enough for a close reason.
+ */
+export interface TokenVerifier {
+  verify(token: string): Promise<VerifiedToken>;
+  /** Seconds of clock skew tolerated for `exp`; the expiry timer fires this much after `exp`. */
+  readonly clockToleranceSec: number;
+}
+
+type VerificationKey = KeyInput | JWTVerifyGetKey;
+
+function resolveKey(auth: AuthOptions): { key: VerificationKey; allowed: readonly string[] } {
+  const given = [auth.secret, auth.publicKey, auth.jwksUrl].filter((v) => v !== undefined).length;
+  if (given !== 1) throw new TypeError('"auth" needs exactly one of "secret", "publicKey" or "jwksUrl"');
+  if (auth.secret !== undefined) {
+    const secret = typeof auth.secret === 'string' ? new TextEncoder().encode(auth.secret) : auth.secret;
+    if (!(secret instanceof Uint8Array) || secret.length === 0) {
+      throw new TypeError('"auth.secret" must be a non-empty string or Uint8Array');
+    }
+    return { key: secret, allowed: HMAC_ALGORITHMS };
+  }
+  if (auth.jwksUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(auth.jwksUrl);
+    } catch (cause) {
+      throw new TypeError('"auth.jwksUrl" must be an absolute URL', { cause });
+    }
+    return { key: createRemoteJWKSet(url), allowed: ASYMMETRIC_ALGORITHMS };
+  }
+  const publicKey = auth.publicKey;
+  if (typeof publicKey === 'string') {
+    // createPublicKey parses any SPKI PEM once at startup (failing fast) and jose accepts the
+    // KeyObject for every asymmetric alg, so no per-alg importSPKI is needed.
+    try {
+      return { key: createPublicKey(publicKey), allowed: ASYMMETRIC_ALGORITHMS };
+    } catch (cause) {
+      throw new TypeError('"auth.publicKey" is not a PEM public key', { cause });
+    }
+  }
+  if (publicKey instanceof KeyObject) {
+    if (publicKey.type === 'secret') throw new TypeError('"auth.publicKey" must be a public key; use "secret"');
+    return { key: publicKey, allowed: ASYMMETRIC_ALGORITHMS };
+  }
+  // A Web Crypto CryptoKey; jose checks its algorithm against the token's.
+  return { key: publicKey as KeyInput, allowed: ASYMMETRIC_ALGORITHMS };
+}
+
+function resolveAlgorithms(requested: string[] | undefined, allowed: readonly string[]): string[] {
+  if (requested === undefined) return [...allowed];
+  if (!Array.isArray(requested) || requested.length === 0) {
+    throw new TypeError('"auth.algorithms" must be a non-empty array of JWS algorithm names');
+  }
+  for (const alg of requested) {
+    if (!allowed.includes(alg)) {
+      throw new TypeError(`"auth.algorithms" contains ${JSON.stringify(alg)}, which this key cannot verify`);
+    }
+  }
+  return [...requested];
+}
+
+/** Maps a jose failure to a short, non-secret reason (it becomes a close reason, ≤ 123 bytes). */
+function rejection(cause: unknown): UnauthorizedError | TokenExpiredError {
+  if (cause instanceof errors.JWTExpired) return new TokenExpiredError('token expired', { cause });
+  if (cause instanceof errors.JWTClaimValidationFailed) {
+    const what =
+      cause.claim === 'nbf'
+        ? 'token not yet valid (nbf)'
+        : cause.claim === 'iss'
+          ? 'token issuer not accepted'
+          : cause.claim === 'aud'
+            ? 'token audience not accepted'
+            : `token claim ${JSON.stringify(cause.claim.slice(0, 32))} invalid`;
+    return new UnauthorizedError(what, { cause });
+  }
+  if (cause instanceof errors.JOSEAlgNotAllowed || cause instanceof errors.JOSENotSupported) {
+    return new UnauthorizedError('token algorithm not accepted', { cause });
+  }
+  if (cause instanceof errors.JWSSignatureVerificationFailed) {
+    return new UnauthorizedError('token signature invalid', { cause });
+  }
+  if (cause instanceof errors.JWSInvalid || cause instanceof errors.JWTInvalid) {
+    return new UnauthorizedError('token is not a valid JWT', { cause });
+  }
+  if (cause instanceof errors.JWKSNoMatchingKey || cause instanceof errors.JWKSMultipleMatchingKeys) {
+    return new UnauthorizedError('no key matches the token', { cause });
+  }
+  if (cause instanceof errors.JWKSTimeout || cause instanceof errors.JWKSInvalid) {
+    return new UnauthorizedError('key set unavailable', { cause });
+  }
+  return new UnauthorizedError('token refused', { cause });
+}
+
+/**
+ * Builds the verifier for `auth`: HS256/384/512 with a secret, an asymmetric algorithm with a public
+ * key, or keys from a JWKS URL. Checks signature, `alg` (never `none`), `exp`, `nbf`, `iss` and `aud`
+ * when configured, and requires `sub`.
+ *
+ * Import from `shared-session/server`.
+ *
+ * @param auth - key and claim requirements
+ * @throws TypeError when `auth` is inconsistent (no key, two keys, unusable algorithms)
+ * @example
+ * ```ts
+ * const verifier = createTokenVerifier({ secret: 's3cret', issuer: 'demo' });
+ * const { userId, roles, expiresAt } = await verifier.verify(token);
+ * ```
+ */
+export function createTokenVerifier(auth: AuthOptions): TokenVerifier {
+  if (typeof auth !== 'object' || auth === null) throw new TypeError('"auth" must be an object');
+  const { key, allowed } = resolveKey(auth);
+  const algorithms = resolveAlgorithms(auth.algorithms, allowed);
+  const rolesClaim = auth.rolesClaim ?? DEFAULT_ROLES_CLAIM;
+  if (typeof rolesClaim !== 'string' || rolesClaim.length === 0) {
+    throw new TypeError('"auth.rolesClaim" must be a non-empty string');
+  }
+  const clockToleranceSec = auth.clockToleranceSec ?? 0;
+  if (!Number.isFinite(clockToleranceSec) || clockToleranceSec < 0) {
+    throw new TypeError('"auth.clockToleranceSec" must be a non-negative number');
+  }
+  const options: JWTVerifyOptions = {
+    algorithms,
+    clockTolerance: clockToleranceSec,
+    ...(auth.issuer !== undefined && { issuer: auth.issuer }),
+    ...(auth.audience !== undefined && { audience: auth.audience }),
+  };
+
+  return {
+    clockToleranceSec,
+    async verify(token) {
+      let payload;
+      try {
+        // Two overloads (key vs getter) share this call; jose narrows at runtime.
+        ({ payload } =
+          typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
+      } catch (cause) {
+        throw rejection(cause);
+      }
+      if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
+        throw new UnauthorizedError('token has no "sub"');
+      }
+      return {
+        userId: payload.sub,
+        roles: rolesFromClaim(payload[rolesClaim]),
+        expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null,
+      };
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SessionServerStats } from './types.js';
+
+/** Path of the plain-HTTP health endpoint. */
+export const HEALTH_PATH = '/health';
+
+/**
+ * Answers plain HTTP requests (WebSocket upgrades never reach it): `GET /health` → 200 with the
+ * stats as JSON; any other GET → 426 (this is a WebSocket endpoint); other methods → 404.
+ *
+ * @param stats - reads the server's counters
+ */
+export function createHttpHandler(stats: () => SessionServerStats): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    const isRead = req.method === 'GET' || req.method === 'HEAD';
+    if (isRead && path === HEALTH_PATH) {
+      const body = JSON.stringify(stats());
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        'access-control-allow-origin': '*',
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    if (isRead) {
+      res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket', connection: 'Upgrade' });
+      res.end('this is a WebSocket endpoint: connect with a WebSocket client\n');
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found\n');
+  };
+}

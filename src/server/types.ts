@@ -1,0 +1,178 @@
+import type { KeyObject, webcrypto } from 'node:crypto';
+import type { SessionRegistry } from './session-registry.js';
+
+/**
+ * How the server verifies tokens. Give exactly one of `secret`, `publicKey` or `jwksUrl`.
+ *
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const auth: AuthOptions = { jwksUrl: 'https://auth.example.com/.well-known/jwks.json', issuer: 'https://auth.example.com/' };
+ * ```
+ */
+export interface AuthOptions {
+  /** Shared secret for HS256/HS384/HS512 (a string is UTF-8 encoded). */
+  secret?: string | Uint8Array;
+  /** Public key for asymmetric algorithms: an SPKI PEM string, a `CryptoKey` or a Node `KeyObject`. */
+  publicKey?: string | webcrypto.CryptoKey | KeyObject;
+  /** URL of a JSON Web Key Set; keys are fetched, cached and refreshed by jose's `createRemoteJWKSet`. */
+  jwksUrl?: string | URL;
+  /**
+   * Accepted `alg` header values. Default: HS256/HS384/HS512 with `secret`, every asymmetric JWS
+   * algorithm otherwise. `none` is never accepted.
+   */
+  algorithms?: string[];
+  /** Required `iss` (one of them, when a list). */
+  issuer?: string | string[];
+  /** Required `aud` (one of them, when a list). */
+  audience?: string | string[];
+  /** Claim holding the roles, an array of strings or a space-separated string. Default `'roles'`. */
+  rolesClaim?: string;
+  /** Seconds of clock skew tolerated for `exp` and `nbf`. Default 0. */
+  clockToleranceSec?: number;
+}
+
+/**
+ * Schema versions the server serves. A `hello` with another `schemaVersion` is closed with 4004;
+ * a `hello` without one is accepted. Without this option every version is accepted.
+ *
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const schema: SchemaOptions = { versions: [3, 4] };
+ * ```
+ */
+export interface SchemaOptions {
+  /** One served version. */
+  version?: number;
+  /** Several served versions (merged with `version`). */
+  versions?: readonly number[];
+}
+
+/**
+ * Per-connection token bucket: `messagesPerSecond` on average, `burst` at once. A frame over the
+ * limit is answered with an `error` (code `RATE_LIMITED`); a connection that keeps sending at more
+ * than twice its limit is closed with 4029.
+ *
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const rateLimit: RateLimitOptions = { messagesPerSecond: 50, burst: 100 };
+ * ```
+ */
+export interface RateLimitOptions {
+  messagesPerSecond: number;
+  burst: number;
+}
+
+/**
+ * Where the server writes its one-line logs. Tokens are never logged, only `sub` and session ids.
+ *
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const logger: Logger = { info: () => {}, warn: console.warn, error: console.error };
+ * ```
+ */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/**
+ * Options of {@link createSessionServer}. Only `auth` is required.
+ *
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const options: SessionServerOptions = { port: 0, auth: { secret: process.env.SHARED_SESSION_SECRET } };
+ * ```
+ */
+export interface SessionServerOptions {
+  /** TCP port; `0` picks a free one. Default {@link DEFAULT_PORT}. */
+  port?: number;
+  /** Interface to bind. Default {@link DEFAULT_HOST} (loopback only). */
+  host?: string;
+  /** Token verification. */
+  auth: AuthOptions;
+  /** Served schema versions. */
+  schema?: SchemaOptions;
+  /** Largest accepted frame in bytes; larger closes with 4009. Default {@link DEFAULT_MAX_PAYLOAD_BYTES}. */
+  maxPayloadBytes?: number;
+  /**
+   * Per-connection rate limit, or `false` for none. Default {@link DEFAULT_RATE_LIMIT_MESSAGES_PER_SECOND}
+   * per second with a burst of {@link DEFAULT_RATE_LIMIT_BURST}.
+   */
+  rateLimit?: RateLimitOptions | false;
+  /** WebSocket ping interval. Default {@link DEFAULT_HEARTBEAT_INTERVAL_MS}. */
+  heartbeatIntervalMs?: number;
+  /** Time allowed for the first frame. Default {@link DEFAULT_HELLO_TIMEOUT_MS}. */
+  helloTimeoutMs?: number;
+  /** Log sink, or `false` for silence. Default: one-line logs on the console. */
+  logger?: Logger | false;
+  /**
+   * Where session ids and their owners are remembered. Default: an in-memory registry
+   * ({@link createMemorySessionRegistry}) that forgets idle sessions after 24 h.
+   */
+  sessionRegistry?: SessionRegistry;
+}
+
+/**
+ * Counters returned by {@link SessionServer.stats} and served as JSON on `GET /health`.
+ *
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const { sockets, socketsByUser } = server.stats();
+ * ```
+ */
+export interface SessionServerStats {
+  /** Distinct session ids with at least one open authenticated socket. */
+  sessions: number;
+  /** Open sockets, authenticated or not. */
+  sockets: number;
+  /** Topic subscriptions (0 until topics exist). */
+  subscriptions: number;
+  /** Sockets accepted since the server started. */
+  socketsOpened: number;
+  /** Open authenticated sockets per user (`sub`). */
+  socketsByUser: Record<string, number>;
+}
+
+/**
+ * A running reference server, returned by {@link createSessionServer}.
+ *
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const server = await createSessionServer({ port: 0, auth: { secret } });
+ * console.log(server.url, server.stats().sockets);
+ * await server.close();
+ * ```
+ */
+export interface SessionServer {
+  /** WebSocket URL, e.g. `ws://127.0.0.1:8787`. The upgrade is accepted on any path. */
+  readonly url: string;
+  /** The port actually bound (useful with `port: 0`). */
+  readonly port: number;
+  /** Current counters. */
+  stats(): SessionServerStats;
+  /**
+   * Destroys sockets without a close handshake (clients see 1006), all of them or those of one
+   * user. For tests of network failures.
+   *
+   * @param userId - only this user's authenticated sockets
+   * @returns the number of sockets destroyed
+   */
+  terminateSockets(userId?: string): number;
+  /** Closes every socket with 4503 SERVER_SHUTDOWN, then the HTTP server. Idempotent. */
+  close(): Promise<void>;
+}
