@@ -36,6 +36,9 @@ export interface SessionServerOptions {
   schema?: { version?: number; versions?: number[] };
   helloTimeoutMs?: number;
   heartbeatIntervalMs?: number;
+  maxPayloadBytes?: number;
+  rateLimit?: { messagesPerSecond: number; burst: number } | false;
+  logger?: { info(message: string): void; warn(message: string): void; error(message: string): void } | false;
 }
 
 /** The handle `createSessionServer` resolves to, plus the secret the fixture chose. */
@@ -110,8 +113,8 @@ type Fixtures = {
   mintToken: (options: MintOptions) => Promise<string>;
   /** The test app, built against `dist/` and served by global setup. */
   appUrl: string;
-  /** Console lines and page errors of every tab, printed when the test fails. */
-  pageLogs: string[];
+  /** Server log lines, console errors and page errors of every tab: printed when the test fails. */
+  testLogs: string[];
   /** Opens one tab of the test app in the test's context and waits until its harness is ready. */
   openTab: () => Promise<Page>;
   /** Opens `n` tabs (one after the other). */
@@ -121,10 +124,17 @@ type Fixtures = {
 export const test = base.extend<Fixtures>({
   serverOptions: [{}, { option: true }],
 
-  server: async ({ serverOptions }, use) => {
+  server: async ({ serverOptions, testLogs }, use) => {
     const createSessionServer = await loadCreateSessionServer();
     const secret = randomBytes(32).toString('base64url');
-    const handle = await createSessionServer({ ...serverOptions, port: 0, host: '127.0.0.1', auth: { secret } });
+    const log = (level: string) => (message: string) => testLogs.push(`[server ${level}] ${message}`);
+    const handle = await createSessionServer({
+      logger: { info: log('info'), warn: log('warn'), error: log('error') },
+      ...serverOptions,
+      port: 0,
+      host: '127.0.0.1',
+      auth: { secret },
+    });
     const server: SessionServer = Object.assign(handle, { secret });
     await use(server);
     await withTimeout(Promise.resolve(handle.close()), 5_000, 'server.close()');
@@ -140,16 +150,16 @@ export const test = base.extend<Fixtures>({
     await use(url);
   },
 
-  pageLogs: async ({}, use, testInfo) => {
+  testLogs: async ({}, use, testInfo) => {
     const logs: string[] = [];
     await use(logs);
     if (testInfo.status !== testInfo.expectedStatus && logs.length > 0) {
-      await testInfo.attach('page-logs', { body: logs.join('\n'), contentType: 'text/plain' });
-      console.log(`--- page logs of "${testInfo.title}" ---\n${logs.join('\n')}`);
+      await testInfo.attach('logs', { body: logs.join('\n'), contentType: 'text/plain' });
+      console.log(`--- logs of "${testInfo.title}" ---\n${logs.join('\n')}`);
     }
   },
 
-  openTab: async ({ context, server, appUrl, pageLogs }, use) => {
+  openTab: async ({ context, server, appUrl, testLogs }, use) => {
     let exposed = false;
     let opened = 0;
     await use(async () => {
@@ -162,9 +172,9 @@ export const test = base.extend<Fixtures>({
       const tab = `tab${++opened}`;
       const page = await context.newPage();
       page.on('console', (msg) => {
-        if (msg.type() === 'error' || msg.type() === 'warning') pageLogs.push(`[${tab} ${msg.type()}] ${msg.text()}`);
+        if (msg.type() === 'error' || msg.type() === 'warning') testLogs.push(`[${tab} ${msg.type()}] ${msg.text()}`);
       });
-      page.on('pageerror', (error) => pageLogs.push(`[${tab} pageerror] ${error.stack ?? error.message}`));
+      page.on('pageerror', (error) => testLogs.push(`[${tab} pageerror] ${error.stack ?? error.message}`));
       await page.goto(appUrl);
       await page.waitForFunction(() => window.harness !== undefined);
       return page;

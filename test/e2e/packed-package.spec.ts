@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { readdir, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { expect, test } from './fixtures.ts';
+import { REPO_ROOT } from './paths.ts';
+import { serveStatic, type StaticServer } from './static-server.ts';
+
+const run = promisify(execFile);
+
+/**
+ * The tarball `npm pack` makes, installed into a fresh Vite app that has no config and no plugin:
+ * the worker bundle must be found through `new URL(…, import.meta.url)` alone (spec §2).
+ */
+test.describe('the packed package', () => {
+  let workDir: string;
+  let app: StaticServer;
+
+  test.beforeAll(async () => {
+    test.setTimeout(180_000);
+    const started = performance.now();
+    workDir = await mkdtemp(path.join(tmpdir(), 'shared-session-packed-'));
+    const env = { ...process.env, npm_config_loglevel: 'error', npm_config_update_notifier: 'false' };
+
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', workDir], { cwd: REPO_ROOT, env });
+    const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
+    const viteVersion = (
+      JSON.parse(await readFile(path.join(REPO_ROOT, 'node_modules/vite/package.json'), 'utf8')) as { version: string }
+    ).version;
+
+    await writeFile(
+      path.join(workDir, 'package.json'),
+      JSON.stringify(
+        {
+          name: 'packed-consumer',
+          private: true,
+          type: 'module',
+          dependencies: { 'shared-session': `file:./${path.basename(filename)}`, vite: viteVersion },
+        },
+        null,
+        2,
+      ),
+    );
+    await writeFile(
+      path.join(workDir, 'index.html'),
+      '<!doctype html>\n<html><head><meta charset="utf-8" /></head>\n' +
+        '<body><script type="module" src="./main.ts"></script></body></html>\n',
+    );
+    await writeFile(
+      path.join(workDir, 'main.ts'),
+      "import { SessionClient } from 'shared-session';\n\n" +
+        '(window as unknown as { SessionClient: typeof SessionClient }).SessionClient = SessionClient;\n',
+    );
+
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: workDir, env });
+    await run(process.execPath, [path.join(workDir, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
+      cwd: workDir,
+      env,
+    });
+    const assets = await readdir(path.join(workDir, 'dist/assets'));
+    console.log(
+      `packed package: ${path.basename(filename)} installed and built with vite ${viteVersion} in ` +
+        `${Math.round(performance.now() - started)} ms; assets: ${assets.join(', ')}`,
+    );
+    app = await serveStatic(path.join(workDir, 'dist'));
+  });
+
+  test.afterAll(async () => {
+    await app?.close();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  test('two tabs of an app built from the tarball without a worker config reach OPEN over one socket', async ({
+    context,
+    server,
+    mintToken,
+  }) => {
+    const token = await mintToken({ sub: 'alice' });
+    const openMs: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const page = await context.newPage();
+      await page.goto(app.url);
+      await page.waitForFunction(() => 'SessionClient' in window);
+      openMs.push(
+        await page.evaluate(
+          async ([serverUrl, t]) => {
+            const { SessionClient } = window as unknown as { SessionClient: Window['SS']['SessionClient'] };
+            const started = performance.now();
+            const client = new SessionClient({ serverUrl });
+            window.client = client;
+            await client.startSession(t);
+            if (client.connectionStatus !== 'OPEN') {
+              await new Promise<void>((resolve) => {
+                const off = client.onConnectionStatusChange((s) => {
+                  if (s === 'OPEN') {
+                    off();
+                    resolve();
+                  }
+                });
+              });
+            }
+            return performance.now() - started;
+          },
+          [server.url, token] as const,
+        ),
+      );
+    }
+    console.log(`timing (packed app): startSession → OPEN ${openMs.map((ms) => ms.toFixed(1)).join(' ms, ')} ms`);
+    expect(server.stats()).toMatchObject({ sockets: 1, socketsOpened: 1 });
+    expect(server.stats().socketsByUser['alice']).toBe(1);
+  });
+});
