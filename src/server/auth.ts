@@ -1,5 +1,12 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions, type KeyInput } from 'jose';
+import {
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+  type KeyInput,
+} from 'jose';
 import { TokenExpiredError, UnauthorizedError } from '../errors/index.js';
 import { DEFAULT_ROLES_CLAIM, rolesFromClaim } from '../shared/token-claims.js';
 import type { AuthOptions } from './types.js';

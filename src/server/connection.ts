@@ -88,6 +88,8 @@ export class Connection {
   #tail: Promise<void> = Promise.resolve();
   #queuedFrames = 0;
   #queuedBytes = 0;
+  /** Set once the rate limiter called the sender abusive: later frames are dropped unread. */
+  #flooding = false;
 
   /**
    * @param socket - the accepted socket
@@ -119,31 +121,24 @@ export class Connection {
    * @param isBinary - whether it was a binary frame
    */
   receive(data: string, isBinary: boolean): void {
-    if (this.#state === 'closing' || this.#state === 'closed') return;
-    if (this.#limiter !== undefined) {
-      const verdict = this.#limiter.take(performance.now());
-      if (verdict === 'abuse') return this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded');
-      if (verdict === 'limited') {
-        const parsed = isBinary ? undefined : parseClientMessage(data);
-        const id = parsed === undefined ? undefined : parsed.ok ? messageId(parsed.message) : parsed.id;
-        return this.sendError(id, 'RATE_LIMITED', 'too many messages: slow down');
-      }
-    }
+    if (this.#state === 'closing' || this.#state === 'closed' || this.#flooding) return;
     if (this.#queuedFrames >= MAX_QUEUED_FRAMES || this.#queuedBytes + data.length > MAX_QUEUED_BYTES) {
       return this.close(CloseCode.RATE_LIMITED, 'too many frames waiting');
     }
-    this.#queuedFrames++;
-    this.#queuedBytes += data.length;
-    this.#tail = this.#tail.then(async () => {
-      try {
-        await this.#process(data, isBinary);
-      } catch (error) {
-        this.#fail(error);
-      } finally {
-        this.#queuedFrames--;
-        this.#queuedBytes -= data.length;
-      }
-    });
+    // The verdict is taken on arrival; its effect is queued so that answers keep the frames' order.
+    const verdict = this.#limiter?.take(performance.now()) ?? 'ok';
+    if (verdict === 'abuse') {
+      this.#flooding = true;
+      return this.#enqueue(0, () => this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded'));
+    }
+    if (verdict === 'limited') {
+      return this.#enqueue(0, () => {
+        const parsed = isBinary ? undefined : parseClientMessage(data);
+        const id = parsed === undefined ? undefined : parsed.ok ? messageId(parsed.message) : parsed.id;
+        this.sendError(id, 'RATE_LIMITED', 'too many messages: slow down');
+      });
+    }
+    this.#enqueue(data.length, () => this.#process(data, isBinary));
   }
 
   /** Tells the connection its socket closed. Releases timers and the session binding. */
@@ -202,8 +197,22 @@ export class Connection {
     this.send(id === undefined ? { type: 'error', code, message } : { type: 'error', id, code, message });
   }
 
+  #enqueue(bytes: number, run: () => void | Promise<void>): void {
+    this.#queuedFrames++;
+    this.#queuedBytes += bytes;
+    this.#tail = this.#tail.then(async () => {
+      try {
+        if (this.#state !== 'closing' && this.#state !== 'closed') await run();
+      } catch (error) {
+        this.#fail(error);
+      } finally {
+        this.#queuedFrames--;
+        this.#queuedBytes -= bytes;
+      }
+    });
+  }
+
   async #process(data: string, isBinary: boolean): Promise<void> {
-    if (this.#state === 'closing' || this.#state === 'closed') return;
     const parsed = isBinary ? undefined : parseClientMessage(data);
     if (this.#state === 'awaiting-hello') {
       if (parsed === undefined) return this.close(CloseCode.PROTOCOL_ERROR, 'binary frames are not supported');
@@ -265,14 +274,21 @@ export class Connection {
     }
     const attached = await this.#host.registry.attach(hello.sessionId, token.userId, Date.now());
     if (attached === 'user-mismatch') {
-      logger.warn(`session ${JSON.stringify(hello.sessionId)} refused for sub ${JSON.stringify(token.userId)}: owned by another user`);
+      logger.warn(
+        `session ${JSON.stringify(hello.sessionId)} refused for sub ${JSON.stringify(token.userId)}: owned by another user`,
+      );
       return this.close(CloseCode.UNAUTHORIZED, 'session belongs to another user');
     }
     if (this.#state !== 'awaiting-hello') {
       // The socket closed while the registry answered: undo the binding handleClose() could not see.
       return this.#guard(() => this.#host.registry.detach(hello.sessionId, Date.now()));
     }
-    this.#session = { sessionId: hello.sessionId, userId: token.userId, roles: token.roles, expiresAt: token.expiresAt };
+    this.#session = {
+      sessionId: hello.sessionId,
+      userId: token.userId,
+      roles: token.roles,
+      expiresAt: token.expiresAt,
+    };
     this.#state = 'open';
     this.#host.opened(this);
     this.#armExpiry(token.expiresAt);
@@ -319,7 +335,9 @@ export class Connection {
     const session = this.#session;
     if (session === undefined) return;
     await this.#host.registry.forget(session.sessionId);
-    this.#host.logger.info(`session ${JSON.stringify(session.sessionId)} ended by sub ${JSON.stringify(session.userId)}`);
+    this.#host.logger.info(
+      `session ${JSON.stringify(session.sessionId)} ended by sub ${JSON.stringify(session.userId)}`,
+    );
     this.#host.ended(session.sessionId);
     // ended() closes every connection of the session, this one included; this is a fallback.
     this.close(CloseCode.SESSION_ENDED, 'session ended');

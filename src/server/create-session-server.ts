@@ -21,7 +21,13 @@ import { LiveConnections } from './live-connections.js';
 import { createConsoleLogger, silentLogger } from './logger.js';
 import { RateLimiter } from './rate-limit.js';
 import { createMemorySessionRegistry } from './session-registry.js';
-import type { RateLimitOptions, SchemaOptions, SessionServer, SessionServerOptions, SessionServerStats } from './types.js';
+import type {
+  RateLimitOptions,
+  SchemaOptions,
+  SessionServer,
+  SessionServerOptions,
+  SessionServerStats,
+} from './types.js';
 
 /** Close code `ws` uses when a frame exceeds `maxPayload` (it uses 1009 for nothing else). */
 const WS_MESSAGE_TOO_BIG = 1009;

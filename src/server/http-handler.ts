@@ -10,7 +10,9 @@ export const HEALTH_PATH = '/health';
  *
  * @param stats - reads the server's counters
  */
-export function createHttpHandler(stats: () => SessionServerStats): (req: IncomingMessage, res: ServerResponse) => void {
+export function createHttpHandler(
+  stats: () => SessionServerStats,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
     const isRead = req.method === 'GET' || req.method === 'HEAD';

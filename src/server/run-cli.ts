@@ -135,7 +135,9 @@ export async function runCli(argv: readonly string[], context: CliContext = {}):
       out(CLI_USAGE);
       return 0;
     }
-    const versions = (values['schema-version'] ?? []).map((v) => integer(v, 'schema-version', 0, Number.MAX_SAFE_INTEGER));
+    const versions = (values['schema-version'] ?? []).map((v) =>
+      integer(v, 'schema-version', 0, Number.MAX_SAFE_INTEGER),
+    );
     options = {
       port: values.port === undefined ? DEFAULT_PORT : integer(values.port, 'port', 0, 65535),
       host: values.host ?? DEFAULT_HOST,

@@ -99,7 +99,8 @@ export function createMemorySessionRegistry(options: MemorySessionRegistryOption
   const retentionMs = options.retentionMs ?? SESSION_RETENTION_MS;
   const maxIdle = options.maxIdleSessions ?? MAX_RETAINED_SESSIONS;
   if (!(retentionMs >= 0)) throw new TypeError('"retentionMs" must be a non-negative number');
-  if (!Number.isSafeInteger(maxIdle) || maxIdle < 0) throw new TypeError('"maxIdleSessions" must be a non-negative integer');
+  if (!Number.isSafeInteger(maxIdle) || maxIdle < 0)
+    throw new TypeError('"maxIdleSessions" must be a non-negative integer');
 
   const live = new Map<string, SessionRecord>();
   // Idle sessions in the order they became idle (Map keeps insertion order): oldest first.

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CloseCode } from '../../../src/protocol/close-codes.js';
+import { PROTOCOL_VERSION } from '../../../src/protocol/version.js';
+import { createSessionServer, type SessionServer } from '../../../src/server/index.js';
+import { connectSession, mint, SECRET, startServer, TestClient, waitFor } from './helpers.js';
+
+let server: SessionServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('createSessionServer', () => {
+  it('listens on a free port with port 0 and reports a ws:// URL on the loopback host', async () => {
+    server = await startServer();
+    expect(server.port).toBeGreaterThan(0);
+    expect(server.url).toBe(`ws://127.0.0.1:${server.port}`);
+  });
+
+  it('rejects invalid options with a TypeError', async () => {
+    await expect(startServer({ port: -1 })).rejects.toThrow(TypeError);
+    await expect(startServer({ maxPayloadBytes: 0 })).rejects.toThrow(TypeError);
+    await expect(startServer({ rateLimit: { messagesPerSecond: 0, burst: 1 } })).rejects.toThrow(TypeError);
+    await expect(startServer({ schema: { versions: [1.5] } })).rejects.toThrow(TypeError);
+  });
+
+  it('rejects with the listen error when the port is taken', async () => {
+    server = await startServer();
+    await expect(startServer({ port: server.port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+});
+
+describe('stats', () => {
+  it('counts sockets, sessions, sockets per user and sockets opened', async () => {
+    server = await startServer();
+    const s = server;
+    expect(s.stats()).toEqual({ sessions: 0, sockets: 0, subscriptions: 0, socketsOpened: 0, socketsByUser: {} });
+
+    const shared = randomUUID();
+    const alice1 = await connectSession(s, await mint({ sub: 'alice' }), { sessionId: shared });
+    const alice2 = await connectSession(s, await mint({ sub: 'alice' }), { sessionId: shared });
+    const bob = await connectSession(s, await mint({ sub: 'bob' }));
+    const anonymous = await TestClient.connect(s.url);
+    await waitFor(() => s.stats().sockets === 4);
+    expect(s.stats()).toEqual({
+      sessions: 2,
+      sockets: 4,
+      subscriptions: 0,
+      socketsOpened: 4,
+      socketsByUser: { alice: 2, bob: 1 },
+    });
+
+    await alice1.client.close();
+    await anonymous.close();
+    await waitFor(() => s.stats().sockets === 2);
+    expect(s.stats()).toMatchObject({ sessions: 2, socketsOpened: 4, socketsByUser: { alice: 1, bob: 1 } });
+
+    await Promise.all([alice2.client.close(), bob.client.close()]);
+    await waitFor(() => s.stats().sockets === 0);
+    expect(s.stats()).toMatchObject({ sessions: 0, socketsOpened: 4, socketsByUser: {} });
+  });
+
+  it('serves the stats as JSON on GET /health, 426 on other GETs and 404 on other methods', async () => {
+    server = await startServer();
+    const { client } = await connectSession(server, await mint({ sub: 'alice' }));
+    const base = `http://127.0.0.1:${server.port}`;
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    expect(health.headers.get('content-type')).toBe('application/json');
+    expect(await health.json()).toMatchObject({ sockets: 1, sessions: 1, socketsByUser: { alice: 1 } });
+    expect((await fetch(`${base}/`)).status).toBe(426);
+    expect((await fetch(`${base}/health`, { method: 'POST' })).status).toBe(404);
+    await client.close();
+  });
+});
+
+describe('terminateSockets', () => {
+  it("destroys only the given user's sockets without a close handshake and returns the count", async () => {
+    server = await startServer();
+    const alice = await connectSession(server, await mint({ sub: 'alice' }));
+    const bob = await connectSession(server, await mint({ sub: 'bob' }));
+    expect(server.terminateSockets('alice')).toBe(1);
+    expect((await alice.client.closed).code).toBe(1006);
+    bob.client.send({ type: 'ping', id: 1 });
+    expect(await bob.client.next()).toMatchObject({ type: 'pong', id: 1 });
+    expect(server.terminateSockets()).toBe(1);
+    expect((await bob.client.closed).code).toBe(1006);
+  });
+});
+
+describe('end', () => {
+  it('closes every socket of the session with 4005 and forgets it, so the id starts fresh', async () => {
+    server = await startServer();
+    const sessionId = randomUUID();
+    const token = await mint();
+    const first = await connectSession(server, token, { sessionId });
+    const second = await connectSession(server, token, { sessionId });
+    expect(second.welcome.resumed).toBe(true);
+    first.client.send({ type: 'end' });
+    expect(await first.client.closed).toEqual({ code: CloseCode.SESSION_ENDED, reason: 'session ended' });
+    expect((await second.client.closed).code).toBe(CloseCode.SESSION_ENDED);
+    const again = await connectSession(server, token, { sessionId });
+    expect(again.welcome.resumed).toBe(false);
+    await again.client.close();
+  });
+});
+
+describe('close', () => {
+  it('closes every socket with 4503, authenticated or not, then stops listening', async () => {
+    const s = await startServer();
+    const { client } = await connectSession(s, await mint());
+    const pending = await TestClient.connect(s.url);
+    await s.close();
+    expect(await client.closed).toEqual({ code: CloseCode.SERVER_SHUTDOWN, reason: 'server shutting down' });
+    expect((await pending.closed).code).toBe(CloseCode.SERVER_SHUTDOWN);
+    await expect(TestClient.connect(s.url)).rejects.toThrow();
+    await s.close(); // idempotent
+  });
+});
+
+describe('logging', () => {
+  it('logs sub and session id but never the token', async () => {
+    const lines: string[] = [];
+    const logger = {
+      info: (l: string) => lines.push(l),
+      warn: (l: string) => lines.push(l),
+      error: (l: string) => lines.push(l),
+    };
+    server = await createSessionServer({ port: 0, auth: { secret: SECRET }, logger });
+    const good = await mint({ sub: 'alice' });
+    const bad = await mint({ sub: 'alice' }, { secret: 'not-the-server-secret-not-the-server-secret' });
+    const { client } = await connectSession(server, good, { sessionId: 'session-1' });
+    const refused = await TestClient.connect(server.url);
+    refused.send({ type: 'hello', protocol: PROTOCOL_VERSION, token: bad, sessionId: 'session-2' });
+    await refused.closed;
+    await client.close();
+    expect(lines.some((l) => l.includes('"session-1"') && l.includes('"alice"'))).toBe(true);
+    expect(lines.some((l) => l.includes('"session-2"') && l.includes('token signature invalid'))).toBe(true);
+    for (const line of lines) {
+      expect(line).not.toContain(good);
+      expect(line).not.toContain(bad);
+      expect(line).not.toContain(good.split('.')[1]);
+    }
+  });
+});
