@@ -8,25 +8,43 @@ interface RawOutcome {
 }
 
 /** Opens a raw socket to `url`, runs `send`, and waits for the close or `settleMs`. */
-async function rawClient(url: string, send: (ws: WebSocket) => void, settleMs = 1_000): Promise<RawOutcome> {
+async function rawClient(
+  url: string,
+  send: (ws: WebSocket, next: () => Promise<string>) => void | Promise<void>,
+  settleMs = 1_000,
+): Promise<RawOutcome> {
   const ws = new WebSocket(url);
   const outcome: RawOutcome = { received: [], closeCode: undefined };
-  ws.on('message', (data) => outcome.received.push(data.toString().slice(0, 200)));
+  const waiters: ((frame: string) => void)[] = [];
+  ws.on('message', (data) => {
+    const frame = data.toString();
+    outcome.received.push(frame.slice(0, 200));
+    waiters.shift()?.(frame);
+  });
   ws.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
+  let settled = false;
   const closed = new Promise<void>((resolve) =>
     ws.once('close', (code) => {
-      outcome.closeCode = code;
+      if (!settled) outcome.closeCode = code;
       resolve();
     }),
   );
-  send(ws);
+  const next = () => new Promise<string>((resolve) => waiters.push(resolve));
+  await Promise.race([send(ws, next), closed]);
   await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, settleMs))]);
+  settled = true;
   ws.terminate();
   return outcome;
+}
+
+/** Spec §7: bad input yields a typed error frame or a close with a code in 4000–4999. */
+function answeredTyped(outcome: RawOutcome): boolean {
+  const closedWithCode = outcome.closeCode !== undefined && outcome.closeCode >= 4000 && outcome.closeCode <= 4999;
+  return closedWithCode || outcome.received.some((frame) => frame.includes('"type":"error"'));
 }
 
 test.describe('the reference server and bad input (spec §7)', () => {
@@ -48,19 +66,28 @@ test.describe('the reference server and bad input (spec §7)', () => {
     outcomes['huge frame'] = await rawClient(server.url, (ws) => ws.send('x'.repeat(8 * 1024 * 1024)));
     outcomes['nothing (hello timeout)'] = await rawClient(server.url, () => {}, 3_000);
     const token = await mintToken({ sub: 'mallory' });
-    outcomes['junk after hello'] = await rawClient(server.url, (ws) => {
-      ws.send(JSON.stringify({ type: 'hello', protocol: 1, token, sessionId: crypto.randomUUID() }));
+    const hello = () => JSON.stringify({ type: 'hello', protocol: 1, token, sessionId: crypto.randomUUID() });
+    outcomes['junk after welcome'] = await rawClient(server.url, async (ws, next) => {
+      ws.send(hello());
+      await next();
       ws.send(JSON.stringify({ type: 'launch-missiles', id: 1 }));
       ws.send(JSON.stringify({ type: 'subscribe', id: 2, topic: '', after: -1 }));
       ws.send('{"type":"ping","id":3');
-      for (let i = 0; i < 500; i++) ws.send(JSON.stringify({ type: 'ping', id: 100 + i }));
       ws.send(Buffer.from('binary after hello'));
+    });
+    outcomes['flood after welcome'] = await rawClient(server.url, async (ws, next) => {
+      ws.send(hello());
+      await next();
+      for (let i = 0; i < 2_000; i++) ws.send(JSON.stringify({ type: 'ping', id: 100 + i }));
     });
     for (const [name, outcome] of Object.entries(outcomes)) {
       console.log(
         `raw client "${name}": close ${outcome.closeCode ?? 'none (still open)'}, ${outcome.received.length} frames` +
           (outcome.received[0] ? `, first ${outcome.received[0]}` : ''),
       );
+    }
+    for (const [name, outcome] of Object.entries(outcomes)) {
+      expect(answeredTyped(outcome), `"${name}" gets a typed error or a 4xxx close`).toBe(true);
     }
     expect(outcomes['nothing (hello timeout)']?.closeCode, 'close code after no hello').toBe(4008);
 
