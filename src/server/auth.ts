@@ -7,7 +7,7 @@ import {
   type JWTVerifyOptions,
   type KeyInput,
 } from 'jose';
-import { TokenExpiredError, UnauthorizedError } from '../errors/index.js';
+import { SessionError, TokenExpiredError, UnauthorizedError } from '../errors/index.js';
 import { DEFAULT_ROLES_CLAIM, rolesFromClaim } from '../shared/token-claims.js';
 import type { AuthOptions } from './types.js';
 
@@ -40,8 +40,9 @@ export interface VerifiedToken {
 }
 
 /**
- * Verifies a compact JWS and reads the session's identity from it. Rejects with
- * `UnauthorizedError` or `TokenExpiredError` whose message is short enough for a close reason.
+ * Verifies a compact JWS and reads the session's identity from it. Rejects with a `SessionError`
+ * whose message is short enough for a close reason: `UnauthorizedError`, `TokenExpiredError`, or
+ * code `INTERNAL` when the key set could not be fetched (the token may well be valid).
  */
 export interface TokenVerifier {
   verify(token: string): Promise<VerifiedToken>;
@@ -101,8 +102,11 @@ function resolveAlgorithms(requested: string[] | undefined, allowed: readonly st
   return [...requested];
 }
 
-/** Maps a jose failure to a short, non-secret reason (it becomes a close reason, ≤ 123 bytes). */
-function rejection(cause: unknown): UnauthorizedError | TokenExpiredError {
+/**
+ * Maps a jose failure to a short, non-secret reason (it becomes a close reason, ≤ 123 bytes). A key
+ * set that cannot be fetched is not the token's fault: it yields code `INTERNAL`, not UNAUTHORIZED.
+ */
+function rejection(cause: unknown): SessionError {
   if (cause instanceof errors.JWTExpired) return new TokenExpiredError('token expired', { cause });
   if (cause instanceof errors.JWTClaimValidationFailed) {
     const what =
@@ -127,10 +131,14 @@ function rejection(cause: unknown): UnauthorizedError | TokenExpiredError {
   if (cause instanceof errors.JWKSNoMatchingKey || cause instanceof errors.JWKSMultipleMatchingKeys) {
     return new UnauthorizedError('no key matches the token', { cause });
   }
-  if (cause instanceof errors.JWKSTimeout || cause instanceof errors.JWKSInvalid) {
-    return new UnauthorizedError('key set unavailable', { cause });
+  if (
+    cause instanceof errors.JOSEError &&
+    !(cause instanceof errors.JWKSTimeout || cause instanceof errors.JWKSInvalid)
+  ) {
+    return new UnauthorizedError('token refused', { cause });
   }
-  return new UnauthorizedError('token refused', { cause });
+  // JWKS timeout, an invalid key set, or a failed fetch (jose rethrows fetch's TypeError).
+  return new SessionError('INTERNAL', 'key set unavailable', { cause });
 }
 
 /**

@@ -68,6 +68,12 @@ export interface ConnectionSession {
   expiresAt: number | null;
 }
 
+/**
+ * Standard close code 1013 "Try Again Later" (RFC 6455 registry): the server could not verify the
+ * token right now (JWKS unreachable). Not a session error, so the host reconnects with backoff.
+ */
+export const TRY_AGAIN_LATER = 1013;
+
 /** Error text for topic messages until a topic module is plugged in. */
 export const TOPICS_DISABLED_MESSAGE = 'topics are not enabled on this server';
 
@@ -262,6 +268,10 @@ export class Connection {
     } catch (error) {
       const reason = isSessionError(error) ? error.message : 'token refused';
       logger.warn(`hello refused for session ${JSON.stringify(hello.sessionId)}: ${reason}`);
+      if (isSessionError(error) && error.code === 'INTERNAL') {
+        // The keys could not be fetched: not the token's fault, so not a fatal 4001.
+        return this.close(TRY_AGAIN_LATER, `${reason}: try again later`);
+      }
       return this.close(CloseCode.UNAUTHORIZED, reason);
     }
     if (this.#state !== 'awaiting-hello') return;
@@ -313,7 +323,12 @@ export class Connection {
     try {
       token = await this.#host.verifier.verify(message.token);
     } catch (error) {
-      const code = error instanceof TokenExpiredError ? 'TOKEN_EXPIRED' : 'UNAUTHORIZED';
+      const code =
+        error instanceof TokenExpiredError
+          ? 'TOKEN_EXPIRED'
+          : isSessionError(error) && error.code === 'INTERNAL'
+            ? 'INTERNAL'
+            : 'UNAUTHORIZED';
       return this.sendError(message.id, code, isSessionError(error) ? error.message : 'token refused');
     }
     const session = this.#session;

@@ -153,3 +153,17 @@ describe('auth options', () => {
     expect(() => createTokenVerifier(auth)).toThrow(TypeError);
   });
 });
+
+describe('an unreachable JWKS', () => {
+  it('closes with 1013 (try again later), not with the fatal 4001, when the key set cannot be fetched', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const server = await startServer({ auth: { jwksUrl: `http://127.0.0.1:${port}/jwks.json` } });
+    const { privateKey } = await generateKeyPair('RS256');
+    const token = await new SignJWT({ sub: 'a' }).setProtectedHeader({ alg: 'RS256', kid: 'k' }).sign(privateKey);
+    expect(await refusal(server, token)).toEqual({ code: 1013, reason: 'key set unavailable: try again later' });
+    await server.close();
+  });
+});
