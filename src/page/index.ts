@@ -9,7 +9,9 @@ export {
   type SessionClientOptions,
   type RefreshOptions,
   type RefreshHandler,
+  type SubscribeOptions,
 } from './session-client.js';
 export * from '../errors/index.js';
-export type { ConnectionStatus, SessionInfo, HostStats, HostKind } from '../protocol/host-api.js';
+export type { ConnectionStatus, SessionInfo, HostStats, HostKind, TopicChange } from '../protocol/host-api.js';
+export type { JsonValue } from '../protocol/messages.js';
 export { PROTOCOL_VERSION } from '../protocol/version.js';

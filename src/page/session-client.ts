@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import { HostUnavailableError, SessionError } from '../errors/index.js';
+import { createSessionError, HostUnavailableError, SessionError } from '../errors/index.js';
 import type { SessionErrorType } from '../protocol/error-codes.js';
 import type {
   ConnectionStatus,
@@ -7,9 +7,12 @@ import type {
   HostEvent,
   HostKind,
   HostStats,
+  PublishOutcome,
   SessionInfo,
   TabCallbacks,
+  TopicChange,
 } from '../protocol/host-api.js';
+import type { JsonValue } from '../protocol/messages.js';
 import { LIBRARY_BUILD_ID, PROTOCOL_VERSION } from '../protocol/version.js';
 import { registerErrorTransfer } from '../shared/error-transfer.js';
 import { withDeadline } from '../shared/deadline.js';
@@ -28,6 +31,14 @@ export interface RefreshOptions {
   refreshHandler: RefreshHandler;
   /** Refresh every `interval` ms instead of before `exp`. */
   interval?: number;
+}
+
+/** Options of {@link SessionClient.subscribe}. */
+export interface SubscribeOptions {
+  /** Deliver changes after this seq; default: from the start of what is retained. */
+  since?: number;
+  /** Called once if the subscription is refused (e.g. `FORBIDDEN`) or fails; no data follows. */
+  onError?: (error: SessionError) => void;
 }
 
 /** Options of {@link SessionClient}. */
@@ -76,6 +87,11 @@ export class SessionClient {
   readonly #errorListeners = new Set<(type: SessionErrorType) => void>();
   readonly #sessionListeners = new Set<(session: SessionInfo | undefined) => void>();
   readonly #refreshHandlers = new Map<string, RefreshHandler>();
+  readonly #subscriptions = new Map<
+    string,
+    { topic: string; onChange: (change: TopicChange) => void; onError?: (error: SessionError) => void }
+  >();
+  readonly #publishes = new Map<string, { resolve(value: { seq: number }): void; reject(error: unknown): void }>();
   #status: ConnectionStatus = 'UNINITIALIZED';
   #session: SessionInfo | undefined;
   #closed = false;
@@ -226,6 +242,62 @@ export class SessionClient {
     return () => this.#sessionListeners.delete(callback);
   }
 
+  /**
+   * Subscribes to a topic. Changes arrive in order, without gaps or duplicates, across
+   * reconnects and reloads: first what the host has cached, then the rest from the server, then
+   * live. Identical subscriptions of several tabs are one server subscription.
+   *
+   * @param topic - topic name
+   * @param onChange - called once per change
+   * @param options - `since` (deliver after this seq) and `onError`
+   * @returns a function that unsubscribes
+   * @example
+   * ```ts
+   * const stop = client.subscribe('room:42', (change) => render(change.data), { onError: (e) => alert(e.code) });
+   * ```
+   */
+  subscribe(topic: string, onChange: (change: TopicChange) => void, options: SubscribeOptions = {}): () => void {
+    if (typeof topic !== 'string' || topic.length === 0) throw new TypeError('"topic" must be a non-empty string');
+    if (typeof onChange !== 'function') throw new TypeError('"onChange" must be a function');
+    const { since, onError } = options;
+    if (since !== undefined && !(Number.isSafeInteger(since) && since >= 0)) {
+      throw new TypeError('"since" must be a non-negative integer');
+    }
+    const subId = crypto.randomUUID();
+    this.#subscriptions.set(subId, { topic, onChange, ...(onError && { onError }) });
+    this.#call((api, tabId) => api.subscribe(tabId, { subId, topic, ...(since !== undefined && { since }) })).catch(
+      (error: unknown) => this.#failSubscription(subId, error),
+    );
+    return () => {
+      if (!this.#subscriptions.delete(subId)) return;
+      this.#call((api, tabId) => api.unsubscribe(tabId, subId)).catch(() => undefined);
+    };
+  }
+
+  /**
+   * Appends `data` to a topic. While offline or disconnected the message waits in the host's
+   * outbox (IndexedDB) and is sent once the session is back; the server stores it exactly once.
+   *
+   * @param topic - topic name
+   * @param data - any JSON value
+   * @returns `{ seq }` once the server stored the change
+   * @throws {@link SessionError} `FORBIDDEN`, `PAYLOAD_TOO_LARGE`, `INVALID_ARGUMENT`, `NO_ACTIVE_SESSION`
+   */
+  async publish(topic: string, data: JsonValue): Promise<{ seq: number }> {
+    if (typeof topic !== 'string' || topic.length === 0) throw new TypeError('"topic" must be a non-empty string');
+    const clientId = crypto.randomUUID();
+    const outcome = new Promise<{ seq: number }>((resolve, reject) =>
+      this.#publishes.set(clientId, { resolve, reject }),
+    );
+    try {
+      await this.#call((api, tabId) => api.publish(tabId, { clientId, topic, data }));
+    } catch (error) {
+      this.#publishes.delete(clientId);
+      throw error;
+    }
+    return outcome;
+  }
+
   /** Counters of the host (socket count, refreshes, tabs) for tests and status panels. */
   async debugHostStats(): Promise<HostStats> {
     return this.#call((api) => api.inspect());
@@ -250,6 +322,9 @@ export class SessionClient {
     const callbacks: TabCallbacks = {
       onHostEvent: (event) => this.#onHostEvent(event),
       refreshToken: (refreshId) => this.#runRefreshHandler(refreshId),
+      onChanges: (subId, changes) => this.#onChanges(subId, changes),
+      onSubscriptionError: (subId, code, message) => this.#failSubscription(subId, createSessionError(code, message)),
+      onPublishOutcome: (clientId, outcome) => this.#onPublishOutcome(clientId, outcome),
     };
     const visible = typeof document === 'undefined' || document.visibilityState === 'visible';
     const hello = await withDeadline(
@@ -282,6 +357,39 @@ export class SessionClient {
     if (token === undefined || token === null) return undefined;
     if (typeof token !== 'string') throw new TypeError('refreshHandler must return a string token or undefined');
     return token;
+  }
+
+  #onChanges(subId: string, changes: TopicChange[]): void {
+    const subscription = this.#subscriptions.get(subId);
+    if (!subscription) return;
+    for (const change of changes) {
+      if (this.#subscriptions.get(subId) !== subscription) return; // unsubscribed by a callback
+      try {
+        subscription.onChange(change);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  #failSubscription(subId: string, error: unknown): void {
+    const subscription = this.#subscriptions.get(subId);
+    if (!subscription) return;
+    this.#subscriptions.delete(subId);
+    const typed = error instanceof SessionError ? error : new SessionError('INTERNAL', String(error), { cause: error });
+    if (subscription.onError) subscription.onError(typed);
+    else
+      console.warn(`[shared-session] subscription to "${subscription.topic}" failed: ${typed.code} ${typed.message}`);
+  }
+
+  #onPublishOutcome(clientId: string, outcome: PublishOutcome): void {
+    const pending = this.#publishes.get(clientId);
+    if (!pending) return;
+    this.#publishes.delete(clientId);
+    if (outcome.ok) pending.resolve({ seq: outcome.seq });
+    else pending.reject(createSessionError(outcome.code, outcome.message));
   }
 
   #onHostEvent(event: HostEvent): void {

@@ -1,4 +1,5 @@
-import type { SessionErrorType } from './error-codes.js';
+import type { SessionErrorCode, SessionErrorType } from './error-codes.js';
+import type { JsonValue } from './messages.js';
 
 /**
  * The RPC boundary between a tab (`SessionClient`) and its session host, typed once for both
@@ -76,6 +77,38 @@ export interface RefreshRegistration {
   interval?: number;
 }
 
+/** One change of a topic, as a tab's `onChange` receives it. */
+export interface TopicChange {
+  topic: string;
+  /** Per-topic sequence number (1, 2, …), delivered in order, without gaps or duplicates. */
+  seq: number;
+  data: JsonValue;
+  /** Epoch ms (server clock) when the server stored the change. */
+  publishedAt: number;
+  /** The publisher's client id, when a client published it. */
+  clientId?: string;
+}
+
+/** A tab's subscription, as registered with the host. */
+export interface SubscriptionRequest {
+  /** `crypto.randomUUID()` chosen by the tab. */
+  subId: string;
+  topic: string;
+  /** Deliver changes after this seq; default: from the start of what is retained. */
+  since?: number;
+}
+
+/** A `publish` from a tab. The tab chooses `clientId`, so it can wait for the result first. */
+export interface PublishRequest {
+  clientId: string;
+  topic: string;
+  data: JsonValue;
+}
+
+/** The outcome of a publish, reported to the tab that published it. */
+export type PublishOutcome =
+  { ok: true; seq: number; duplicate: boolean } | { ok: false; code: SessionErrorCode; message: string };
+
 /** Counters for tests, benchmarks and the demo's status panel. */
 export interface HostStats {
   kind: HostKind;
@@ -90,6 +123,14 @@ export interface HostStats {
   sessionId: string | undefined;
   /** Server clock minus local clock in ms, learned at connect. */
   clockOffsetMs: number;
+  /** Topics the host is subscribed to at the server. */
+  topics: number;
+  /** Tab subscriptions across all tabs. */
+  tabSubscriptions: number;
+  /** Changes received from the server since the host started. */
+  changesReceived: number;
+  /** Publishes waiting in the outbox. */
+  outbox: number;
 }
 
 /** Called by the host on each tab. Every call has a deadline on the host side. */
@@ -101,6 +142,12 @@ export interface TabCallbacks {
    * "no new token". Throws when the handler throws.
    */
   refreshToken(refreshId: string): Promise<string | undefined>;
+  /** Delivers changes of subscription `subId`, in order. */
+  onChanges(subId: string, changes: TopicChange[]): void;
+  /** Subscription `subId` was refused or failed; it is removed. */
+  onSubscriptionError(subId: string, code: SessionErrorCode, message: string): void;
+  /** Result of a publish this tab made. */
+  onPublishOutcome(clientId: string, outcome: PublishOutcome): void;
 }
 
 /** Exposed by the host to every tab. `tabId` is the caller's {@link TabRegistration.tabId}. */
@@ -116,5 +163,9 @@ export interface HostApi {
   connect(tabId: string): Promise<void>;
   disconnect(tabId: string): Promise<void>;
   getSession(): Promise<SessionInfo | undefined>;
+  subscribe(tabId: string, request: SubscriptionRequest): Promise<void>;
+  unsubscribe(tabId: string, subId: string): Promise<void>;
+  /** Stores the message in the outbox (IndexedDB) and resolves; the outcome arrives via `onPublishOutcome`. */
+  publish(tabId: string, request: PublishRequest): Promise<void>;
   inspect(): Promise<HostStats>;
 }

@@ -3,7 +3,10 @@ import type { HostKind } from '../protocol/host-api.js';
 import { registerErrorTransfer } from '../shared/error-transfer.js';
 import { LIBRARY_BUILD_ID } from '../protocol/version.js';
 import { SessionHost } from './session-host.js';
-import { openSessionStore } from './session-store.js';
+import { openHostDatabase } from './host-database.js';
+import { createOutboxStore } from './outbox-store.js';
+import { createSessionStore } from './session-store.js';
+import { createTopicCacheStore } from './topic-cache-store.js';
 
 /** Build id reported when the app does not pass one. */
 export const DEFAULT_BUILD_ID = LIBRARY_BUILD_ID;
@@ -57,10 +60,15 @@ export function hostSession(scope: HostScope, options: HostSessionOptions = {}):
  * @param options - see {@link HostSessionOptions}
  */
 export function createSessionHost(kind: HostKind, options: HostSessionOptions = {}): SessionHost {
+  const database = openHostDatabase(options.databaseName);
   return new SessionHost({
     kind,
     buildId: options.buildId ?? DEFAULT_BUILD_ID,
-    store: openSessionStore(options.databaseName),
+    stores: {
+      session: database.then(createSessionStore),
+      topics: database.then(createTopicCacheStore),
+      outbox: database.then(createOutboxStore),
+    },
     ...(options.persistToken !== undefined && { persistToken: options.persistToken }),
     ...(options.lastTabGraceMs !== undefined && { lastTabGraceMs: options.lastTabGraceMs }),
   });

@@ -13,5 +13,7 @@ export {
 export { SessionHost, LAST_TAB_GRACE_MS, type SessionHostOptions } from './session-host.js';
 export { REFRESH_LEAD_MS, REFRESH_CALL_TIMEOUT_MS } from './refresh-schedule.js';
 export { REQUEST_TIMEOUT_MS, PING_INTERVAL_MS, PONG_TIMEOUT_MS } from './server-connection.js';
-export { DATABASE_NAME } from './session-store.js';
+export { DATABASE_NAME } from './host-database.js';
+export { TOPIC_CACHE_LIMIT } from './topic-subscriptions.js';
+export { MAX_PUBLISH_BYTES } from './outbox.js';
 export type * from '../protocol/host-api.js';

@@ -14,8 +14,10 @@ import type {
   HostHello,
   HostKind,
   HostStats,
+  PublishRequest,
   SessionInfo,
   StartSessionRequest,
+  SubscriptionRequest,
   TabCallbacks,
   TabRegistration,
 } from '../protocol/host-api.js';
@@ -23,7 +25,11 @@ import type { HelloMessage } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { decodeTokenClaims, isExpired, sameRoles, type TokenClaims } from '../shared/token-claims.js';
 import { ServerConnection, type WebSocketFactory } from './server-connection.js';
+import { Outbox } from './outbox.js';
+import type { OutboxStore } from './outbox-store.js';
 import type { SessionStore } from './session-store.js';
+import type { TopicCacheStore } from './topic-cache-store.js';
+import { TopicSubscriptions } from './topic-subscriptions.js';
 import { TabRegistry, type AttachedTab } from './tab-registry.js';
 import {
   localExpiry,
@@ -43,7 +49,7 @@ export interface SessionHostOptions {
   /** Build id of this host's code. */
   buildId: string;
   /** Persistence; resolved lazily so that attaching never waits for IndexedDB. */
-  store: Promise<SessionStore>;
+  stores: HostStores;
   /** Keep the raw token in IndexedDB (off by default). */
   persistToken?: boolean;
   /** Grace after the last tab left; default {@link LAST_TAB_GRACE_MS}. */
@@ -51,6 +57,16 @@ export interface SessionHostOptions {
   /** WebSocket factory (unit tests). */
   createSocket?: WebSocketFactory;
 }
+
+/** Where the host persists its state (IndexedDB, or memory when unavailable). */
+export interface HostStores {
+  session: Promise<SessionStore>;
+  topics: Promise<TopicCacheStore>;
+  outbox: Promise<OutboxStore>;
+}
+
+/** Deadline for delivering a batch of changes to a tab. */
+export const TAB_DELIVERY_TIMEOUT_MS = 5_000;
 
 /** The running session as the host holds it. */
 interface HostedSession {
@@ -93,11 +109,22 @@ export class SessionHost implements HostApi {
   #expiryTimer: ReturnType<typeof setTimeout> | undefined;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #topics: TopicSubscriptions;
+  readonly #outbox: Outbox;
 
   /** @param options - see {@link SessionHostOptions} */
   constructor(options: SessionHostOptions) {
     this.#options = options;
     this.#tabs = new TabRegistry((tab) => this.#onTabGone(tab));
+    this.#topics = new TopicSubscriptions(options.stores.topics, {
+      deliver: (tabId, subId, changes) =>
+        this.#callTab(tabId, (tab) => tab.callbacks.onChanges(subId, changes), 'change delivery'),
+      fail: (tabId, subId, code, message) =>
+        this.#callTab(tabId, (tab) => tab.callbacks.onSubscriptionError(subId, code, message), 'subscription error'),
+    });
+    this.#outbox = new Outbox(options.stores.outbox, (tabId, clientId, outcome) =>
+      this.#callTab(tabId, (tab) => tab.callbacks.onPublishOutcome(clientId, outcome), 'publish outcome'),
+    );
   }
 
   // ── HostApi ────────────────────────────────────────────────────────────────────────────────
@@ -153,7 +180,20 @@ export class SessionHost implements HostApi {
   }
 
   async clear(_tabId: string): Promise<void> {
-    await (await this.#options.store).clearData();
+    await this.#topics.clear();
+  }
+
+  async subscribe(tabId: string, request: SubscriptionRequest): Promise<void> {
+    if (!this.#tabs.get(tabId)) throw new SessionError('HOST_UNAVAILABLE', 'this tab is not attached to the host');
+    await this.#topics.add(tabId, request);
+  }
+
+  async unsubscribe(tabId: string, subId: string): Promise<void> {
+    this.#topics.remove(tabId, subId);
+  }
+
+  async publish(tabId: string, request: PublishRequest): Promise<void> {
+    await this.#outbox.enqueue(tabId, request);
   }
 
   connect(_tabId: string): Promise<void> {
@@ -188,6 +228,8 @@ export class SessionHost implements HostApi {
       refreshes: this.#refreshes,
       sessionId: this.#session?.id,
       clockOffsetMs: this.#clockOffsetMs,
+      ...this.#topics.stats(),
+      outbox: this.#outbox.size,
     };
   }
 
@@ -226,7 +268,7 @@ export class SessionHost implements HostApi {
       claims = refreshed.claims;
     }
 
-    const store = await this.#options.store;
+    const store = await this.#options.stores.session;
     const stored = await store.loadSession();
     const resumes = stored?.userId === claims.userId && stored.serverUrl === request.serverUrl;
     if (stored && !resumes) await store.deleteSession();
@@ -246,6 +288,8 @@ export class SessionHost implements HostApi {
     };
     this.#session = session;
     this.#refreshFailures = 0;
+    this.#topics.setUser(session.userId);
+    this.#outbox.setUser(session.userId);
     await this.#persist();
     this.#broadcastSession();
     if (request.autoConnect) this.#openConnection(session);
@@ -315,7 +359,9 @@ export class SessionHost implements HostApi {
     this.#clearTimers();
     for (const tab of this.#tabs.all()) tab.refresh.clear();
     this.#session = undefined;
-    void this.#options.store.then((store) => store.deleteSession());
+    this.#topics.setUser(undefined);
+    this.#outbox.setUser(undefined);
+    void this.#options.stores.session.then((store) => store.deleteSession());
     this.#setStatus('UNINITIALIZED');
     this.#broadcastSession();
   }
@@ -367,12 +413,16 @@ export class SessionHost implements HostApi {
           this.#setStatus('OPEN');
           void this.#persist();
           this.#scheduleRefresh();
+          this.#topics.onConnected(connection);
+          this.#outbox.onConnected(connection);
         },
-        onMessage: () => {
-          // Topic frames are routed here by the data plane.
+        onMessage: (message) => {
+          if (message.type === 'change') this.#topics.onChange(message);
         },
         onClose: (info) => {
           if (this.#connection !== connection) return;
+          this.#topics.onDisconnected();
+          this.#outbox.onDisconnected();
           const error = sessionErrorForCloseCode(info.code);
           if (error) return this.#fail(error, info.reason || `the server closed the session (${info.code})`);
           if (info.code === CloseCode.SESSION_ENDED) return this.#endSession();
@@ -389,6 +439,8 @@ export class SessionHost implements HostApi {
     const connection = this.#connection;
     this.#connection = undefined;
     if (!connection) return;
+    this.#topics.onDisconnected();
+    this.#outbox.onDisconnected();
     if (this.#status === 'OPEN' || this.#status === 'CONNECTING') this.#setStatus('CLOSING');
     connection.stop(1000, final ? 'session ended' : 'client closed', final);
     this.#setStatus(this.#session ? 'CLOSED' : 'UNINITIALIZED');
@@ -559,6 +611,7 @@ export class SessionHost implements HostApi {
 
   #onTabGone(tab: AttachedTab): void {
     tab.callbacks[Comlink.releaseProxy]();
+    this.#topics.removeTab(tab.registration.tabId);
     this.#broadcastSession();
     if (this.#tabs.size > 0) return this.#scheduleRefresh();
     clearTimeout(this.#graceTimer);
@@ -568,6 +621,13 @@ export class SessionHost implements HostApi {
       session.suspended = true;
       this.#closeConnection();
     }, this.#options.lastTabGraceMs ?? LAST_TAB_GRACE_MS);
+  }
+
+  /** Fire-and-forget call into one tab, with a deadline (a tab that keeps missing them is dropped). */
+  #callTab(tabId: string, fn: (tab: AttachedTab) => Promise<void> | void, what: string): void {
+    const tab = this.#tabs.get(tabId);
+    if (!tab) return;
+    void this.#tabs.call(tab, async () => fn(tab), TAB_DELIVERY_TIMEOUT_MS, what).catch(() => undefined);
   }
 
   #setStatus(status: ConnectionStatus): void {
@@ -613,7 +673,7 @@ export class SessionHost implements HostApi {
   async #persist(): Promise<void> {
     const session = this.#session;
     if (!session) return;
-    const store = await this.#options.store;
+    const store = await this.#options.stores.session;
     await store.saveSession({
       id: session.id,
       userId: session.userId,

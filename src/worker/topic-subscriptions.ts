@@ -1,0 +1,315 @@
+import { SessionError } from '../errors/index.js';
+import type { SessionErrorCode } from '../protocol/error-codes.js';
+import type { SubscriptionRequest, TopicChange } from '../protocol/host-api.js';
+import type { ChangeMessage, ServerMessage } from '../protocol/messages.js';
+import { MAX_TOPIC_LENGTH } from '../protocol/parse.js';
+import type { RequestBody } from './server-connection.js';
+import type { TopicCacheStore } from './topic-cache-store.js';
+
+/** Changes kept per topic (memory and IndexedDB) for late subscribers and offline starts. */
+export const TOPIC_CACHE_LIMIT = 5_000;
+
+/** The slice of the server connection topics need. */
+export interface TopicLink {
+  request(body: RequestBody): Promise<ServerMessage>;
+  send(message: { type: 'unsubscribe'; topic: string }): boolean;
+}
+
+/** How changes and failures reach tabs. */
+export interface TopicDelivery {
+  deliver(tabId: string, subId: string, changes: TopicChange[]): void;
+  fail(tabId: string, subId: string, code: SessionErrorCode, message: string): void;
+}
+
+interface TabSubscription {
+  tabId: string;
+  subId: string;
+  /** Last seq delivered to the tab. */
+  delivered: number;
+}
+
+interface HostTopic {
+  name: string;
+  /** Highest seq received without a gap. */
+  cursor: number;
+  /** Newest changes, ascending and contiguous, ending at `cursor` when not empty. */
+  window: TopicChange[];
+  subs: Map<string, TabSubscription>;
+  /** `after` of the subscribe in flight or live on the current socket; undefined = none. */
+  requestedAfter: number | undefined;
+  /** Changes not yet written to IndexedDB. */
+  unsaved: TopicChange[];
+  loaded: Promise<void>;
+}
+
+const subKey = (tabId: string, subId: string) => `${tabId}\u0000${subId}`;
+
+/**
+ * The host's topics: one server subscription per topic however many tabs subscribe (reference
+ * counted), a bounded per-user cache in memory and IndexedDB, and in-order, gap-free,
+ * duplicate-free delivery to every tab subscription. After a reconnect, reload or host restart
+ * it asks the server only for changes after its cursor.
+ */
+export class TopicSubscriptions {
+  readonly #cache: Promise<TopicCacheStore>;
+  readonly #delivery: TopicDelivery;
+  readonly #limit: number;
+  readonly #topics = new Map<string, HostTopic>();
+  #userId: string | undefined;
+  #link: TopicLink | undefined;
+  #changesReceived = 0;
+  #saveScheduled = false;
+
+  /**
+   * @param cache - persistence of caches and cursors
+   * @param delivery - how changes reach tabs
+   * @param limit - changes cached per topic
+   */
+  constructor(cache: Promise<TopicCacheStore>, delivery: TopicDelivery, limit = TOPIC_CACHE_LIMIT) {
+    this.#cache = cache;
+    this.#delivery = delivery;
+    this.#limit = limit;
+  }
+
+  /** Counters for `inspect()`. */
+  stats(): { topics: number; tabSubscriptions: number; changesReceived: number } {
+    let tabSubscriptions = 0;
+    let live = 0;
+    for (const topic of this.#topics.values()) {
+      tabSubscriptions += topic.subs.size;
+      if (topic.requestedAfter !== undefined) live++;
+    }
+    return { topics: live, tabSubscriptions, changesReceived: this.#changesReceived };
+  }
+
+  /**
+   * Switches the cache to another user (or none). Tab subscriptions stay; each topic reloads the
+   * new user's cache and cursor, so one user's cached changes never reach another's tabs.
+   */
+  setUser(userId: string | undefined): void {
+    if (userId === this.#userId) return;
+    this.#userId = userId;
+    for (const topic of this.#topics.values()) {
+      topic.window = [];
+      topic.unsaved = [];
+      topic.cursor = 0;
+      topic.requestedAfter = undefined;
+      for (const sub of topic.subs.values()) sub.delivered = 0;
+      topic.loaded = this.#load(topic);
+    }
+  }
+
+  /** Adds a tab's subscription: cached changes first, then the rest from the server, then live. */
+  async add(tabId: string, request: SubscriptionRequest): Promise<void> {
+    const { subId, topic: name, since } = request;
+    if (typeof name !== 'string' || name.length === 0 || name.length > MAX_TOPIC_LENGTH) {
+      throw new SessionError('INVALID_ARGUMENT', `"topic" must be a string of 1–${MAX_TOPIC_LENGTH} characters`);
+    }
+    if (since !== undefined && !(Number.isSafeInteger(since) && since >= 0)) {
+      throw new SessionError('INVALID_ARGUMENT', '"since" must be a non-negative integer');
+    }
+    let topic = this.#topics.get(name);
+    if (!topic) {
+      topic = {
+        name,
+        cursor: 0,
+        window: [],
+        subs: new Map(),
+        requestedAfter: undefined,
+        unsaved: [],
+        loaded: Promise.resolve(),
+      };
+      topic.loaded = this.#load(topic);
+      this.#topics.set(name, topic);
+    }
+    await topic.loaded;
+    if (this.#topics.get(name) !== topic) return this.add(tabId, request); // reset while loading
+    const floor = topic.window[0]?.seq;
+    const start = since ?? (floor !== undefined ? floor - 1 : 0);
+    topic.subs.set(subKey(tabId, subId), { tabId, subId, delivered: start });
+    this.#pump(topic);
+    this.#subscribeAtServer(topic);
+  }
+
+  /** Removes one subscription; the server subscription goes with the topic's last one. */
+  remove(tabId: string, subId: string): void {
+    for (const topic of this.#topics.values()) {
+      if (topic.subs.delete(subKey(tabId, subId))) this.#dropIfUnused(topic);
+    }
+  }
+
+  /** Removes every subscription of a tab that left. */
+  removeTab(tabId: string): void {
+    for (const topic of [...this.#topics.values()]) {
+      for (const [key, sub] of topic.subs) if (sub.tabId === tabId) topic.subs.delete(key);
+      this.#dropIfUnused(topic);
+    }
+  }
+
+  /** A socket was authenticated: subscribe every topic after its cursor. */
+  onConnected(link: TopicLink): void {
+    this.#link = link;
+    for (const topic of this.#topics.values()) {
+      topic.requestedAfter = undefined;
+      this.#subscribeAtServer(topic);
+    }
+  }
+
+  /** The socket closed: server subscriptions are gone with it. */
+  onDisconnected(): void {
+    this.#link = undefined;
+    for (const topic of this.#topics.values()) topic.requestedAfter = undefined;
+  }
+
+  /** A `change` frame from the server. */
+  onChange(message: ChangeMessage): void {
+    const topic = this.#topics.get(message.topic);
+    if (!topic || topic.requestedAfter === undefined) return; // unsubscribed meanwhile
+    this.#changesReceived++;
+    const change: TopicChange = {
+      topic: message.topic,
+      seq: message.seq,
+      data: message.data,
+      publishedAt: message.publishedAt,
+      ...(message.clientId !== undefined && { clientId: message.clientId }),
+    };
+    if (change.seq === topic.cursor + 1) {
+      topic.cursor = change.seq;
+      topic.window.push(change);
+      topic.unsaved.push(change);
+      if (topic.window.length > this.#limit) topic.window.splice(0, topic.window.length - this.#limit);
+      this.#scheduleSave();
+      this.#pump(topic);
+    } else if (change.seq <= topic.cursor) {
+      // Backfill for a tab that asked for more history than the cache holds.
+      for (const sub of topic.subs.values()) {
+        if (sub.delivered === change.seq - 1) {
+          sub.delivered = change.seq;
+          this.#delivery.deliver(sub.tabId, sub.subId, [change]);
+        }
+      }
+      this.#pump(topic);
+    } else {
+      // A gap: never deliver out of order; ask again from the cursor.
+      topic.requestedAfter = undefined;
+      this.#subscribeAtServer(topic);
+    }
+  }
+
+  /** Wipes every cache (memory and IndexedDB); subscriptions stay and resync from the server. */
+  async clear(): Promise<void> {
+    for (const topic of this.#topics.values()) {
+      topic.window = [];
+      topic.unsaved = [];
+    }
+    await (await this.#cache).clear();
+  }
+
+  /** Sends every topic's unsaved changes and cursor to IndexedDB, one transaction per topic. */
+  flush(): Promise<void> {
+    this.#saveScheduled = false;
+    return this.#save([...this.#topics.values()]);
+  }
+
+  async #save(topics: HostTopic[]): Promise<void> {
+    const userId = this.#userId;
+    if (!userId) return;
+    const cache = await this.#cache;
+    await Promise.all(
+      topics
+        .filter((topic) => topic.unsaved.length > 0)
+        .map((topic) => {
+          const changes = topic.unsaved;
+          topic.unsaved = [];
+          const floor = topic.window[0]?.seq ?? topic.cursor + 1;
+          return cache.save(userId, topic.name, changes, topic.cursor, floor);
+        }),
+    );
+  }
+
+  #scheduleSave(): void {
+    if (this.#saveScheduled) return;
+    this.#saveScheduled = true;
+    setTimeout(() => void this.flush(), 0);
+  }
+
+  async #load(topic: HostTopic): Promise<void> {
+    const userId = this.#userId;
+    if (!userId) return;
+    const cached = await (await this.#cache).load(userId, topic.name, this.#limit);
+    if (this.#userId !== userId) return;
+    topic.cursor = Math.max(topic.cursor, cached.cursor);
+    if (topic.window.length === 0) topic.window = cached.changes.filter((c) => c.seq <= topic.cursor);
+  }
+
+  /** Delivers to each subscription what the window holds after its position, in one batch. */
+  #pump(topic: HostTopic): void {
+    const floor = topic.window[0]?.seq ?? topic.cursor + 1;
+    let backfillFrom: number | undefined;
+    for (const sub of topic.subs.values()) {
+      if (sub.delivered >= topic.cursor) continue;
+      if (sub.delivered + 1 < floor) {
+        backfillFrom = Math.min(backfillFrom ?? sub.delivered, sub.delivered);
+        continue;
+      }
+      const batch = topic.window.slice(sub.delivered + 1 - floor);
+      sub.delivered = topic.cursor;
+      this.#delivery.deliver(sub.tabId, sub.subId, batch);
+    }
+    if (backfillFrom !== undefined && (topic.requestedAfter === undefined || backfillFrom < topic.requestedAfter)) {
+      topic.requestedAfter = undefined;
+      this.#subscribeAtServer(topic, backfillFrom);
+    }
+  }
+
+  #subscribeAtServer(topic: HostTopic, after = this.#lowestNeeded(topic)): void {
+    const link = this.#link;
+    if (!link || topic.requestedAfter !== undefined || topic.subs.size === 0 || !this.#userId) return;
+    topic.requestedAfter = after;
+    link.request({ type: 'subscribe', topic: topic.name, after }).then(
+      (answer) => {
+        if (answer.type === 'subscribed' && answer.head < topic.cursor) this.#onServerLogReset(topic, answer.head);
+      },
+      (error: SessionError) => {
+        if (this.#topics.get(topic.name) !== topic || this.#link !== link) return;
+        topic.requestedAfter = undefined;
+        if (error.code === 'DISCONNECTED') return; // resubscribed on the next welcome
+        if (error.code === 'TIMEOUT' || error.code === 'RATE_LIMITED') {
+          setTimeout(() => this.#subscribeAtServer(topic), 1_000);
+          return;
+        }
+        for (const sub of topic.subs.values()) this.#delivery.fail(sub.tabId, sub.subId, error.code, error.message);
+        topic.subs.clear();
+        this.#topics.delete(topic.name);
+      },
+    );
+  }
+
+  /** The lowest position any subscription still needs (the cursor, unless one wants history). */
+  #lowestNeeded(topic: HostTopic): number {
+    let after = topic.cursor;
+    const floor = topic.window[0]?.seq ?? topic.cursor + 1;
+    for (const sub of topic.subs.values()) if (sub.delivered + 1 < floor) after = Math.min(after, sub.delivered);
+    return after;
+  }
+
+  /** The server's log is shorter than our cursor (e.g. an in-memory server restarted): start over at its head. */
+  #onServerLogReset(topic: HostTopic, head: number): void {
+    topic.cursor = head;
+    topic.window = topic.window.filter((c) => c.seq <= head);
+    topic.unsaved = [];
+    for (const sub of topic.subs.values()) sub.delivered = Math.min(sub.delivered, head);
+    const userId = this.#userId;
+    if (userId) void this.#cache.then((cache) => cache.reset(userId, topic.name));
+    // The server streams only after the `after` we sent; ask again from its head.
+    topic.requestedAfter = undefined;
+    this.#subscribeAtServer(topic);
+  }
+
+  #dropIfUnused(topic: HostTopic): void {
+    if (topic.subs.size > 0 || this.#topics.get(topic.name) !== topic) return;
+    this.#topics.delete(topic.name);
+    if (topic.requestedAfter !== undefined) this.#link?.send({ type: 'unsubscribe', topic: topic.name });
+    void this.#save([topic]);
+  }
+}
