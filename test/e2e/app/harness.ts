@@ -1,10 +1,8 @@
 /**
- * The e2e test app: exposes the built package and a small recording harness on `window`; the specs
- * drive it with `page.evaluate`. Refresh handlers run here, in the page, and get their tokens from
- * the test through `window.mintFreshToken` (exposed by the fixtures).
+ * The e2e test app's harness: puts the built package and a small recording harness on `window`; the
+ * specs drive it with `page.evaluate`. Refresh handlers run here, in the page, and get their tokens from
+ * the test through `window.mintFreshToken` (exposed by the fixtures). entry.js passes in the package.
  */
-import { SessionClient } from 'shared-session';
-import * as errors from 'shared-session/errors';
 import type {
   ClientSetup,
   ConnectionStatus,
@@ -16,112 +14,116 @@ import type {
   RefreshSetup,
 } from './harness-types.ts';
 
-const events: PageEvents = { statuses: [], sessionErrors: [], ctorSessionErrors: [], refreshCalls: [] };
-window.SS = { SessionClient, errors };
-window.events = events;
-window.stops = [];
-window.refreshPlan = undefined;
+/** Installs `window.SS`, `window.harness`, `window.events` for the package `SS`. */
+export function installHarness(SS: Window['SS']): void {
+  const { SessionClient, errors } = SS;
+  const events: PageEvents = { statuses: [], sessionErrors: [], ctorSessionErrors: [], refreshCalls: [] };
+  window.SS = SS;
+  window.events = events;
+  window.stops = [];
+  window.refreshPlan = undefined;
 
-function describeError(error: unknown): ErrorInfo {
-  const e = error as { name?: unknown; code?: unknown; message?: unknown } | null;
-  const instanceOf = Object.entries(errors)
-    .filter(([name, value]) => typeof value === 'function' && /Error$/.test(name) && error instanceof value)
-    .map(([name]) => name);
-  return {
-    name: typeof e?.name === 'string' ? e.name : typeof error,
-    code: typeof e?.code === 'string' ? e.code : undefined,
-    message: typeof e?.message === 'string' ? e.message : String(error),
-    instanceOf,
-  };
-}
+  function describeError(error: unknown): ErrorInfo {
+    const e = error as { name?: unknown; code?: unknown; message?: unknown } | null;
+    const instanceOf = Object.entries(errors)
+      .filter(([name, value]) => typeof value === 'function' && /Error$/.test(name) && error instanceof value)
+      .map(([name]) => name);
+    return {
+      name: typeof e?.name === 'string' ? e.name : typeof error,
+      code: typeof e?.code === 'string' ? e.code : undefined,
+      message: typeof e?.message === 'string' ? e.message : String(error),
+      instanceOf,
+    };
+  }
 
-function refreshOptions(setup: RefreshSetup): RefreshOptions {
-  const { interval, ...plan } = setup;
-  window.refreshPlan = plan;
-  const refreshHandler = async (): Promise<string | undefined> => {
-    const call: PageEvents['refreshCalls'][number] = { t: Date.now() };
-    events.refreshCalls.push(call);
-    const current = window.refreshPlan;
-    if (!current || current.mode === 'undefined') return undefined;
-    if (current.mode === 'throw') {
-      call.error = 'thrown on purpose';
-      throw new Error('refresh handler failed on purpose');
-    }
-    call.token = await window.mintFreshToken(current);
-    return call.token;
-  };
-  return interval === undefined ? { refreshHandler } : { refreshHandler, interval };
-}
+  function refreshOptions(setup: RefreshSetup): RefreshOptions {
+    const { interval, ...plan } = setup;
+    window.refreshPlan = plan;
+    const refreshHandler = async (): Promise<string | undefined> => {
+      const call: PageEvents['refreshCalls'][number] = { t: Date.now() };
+      events.refreshCalls.push(call);
+      const current = window.refreshPlan;
+      if (!current || current.mode === 'undefined') return undefined;
+      if (current.mode === 'throw') {
+        call.error = 'thrown on purpose';
+        throw new Error('refresh handler failed on purpose');
+      }
+      call.token = await window.mintFreshToken(current);
+      return call.token;
+    };
+    return interval === undefined ? { refreshHandler } : { refreshHandler, interval };
+  }
 
-function client(): PageClient {
-  if (!window.client) throw new Error('harness: call createClient first');
-  return window.client;
-}
+  function client(): PageClient {
+    if (!window.client) throw new Error('harness: call createClient first');
+    return window.client;
+  }
 
-function waitForStatus(target: ConnectionStatus, timeoutMs: number): Promise<boolean> {
-  const c = client();
-  if (c.connectionStatus === target) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      off();
-      resolve(false);
-    }, timeoutMs);
-    const off = c.onConnectionStatusChange((status) => {
-      if (status !== target) return;
-      clearTimeout(timer);
-      off();
-      resolve(true);
+  function waitForStatus(target: ConnectionStatus, timeoutMs: number): Promise<boolean> {
+    const c = client();
+    if (c.connectionStatus === target) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(false);
+      }, timeoutMs);
+      const off = c.onConnectionStatusChange((status) => {
+        if (status !== target) return;
+        clearTimeout(timer);
+        off();
+        resolve(true);
+      });
     });
-  });
+  }
+
+  const harness: Harness = {
+    createClient(setup: ClientSetup) {
+      const { refresh, ...rest } = setup;
+      const c = new SessionClient({
+        ...rest,
+        ...(refresh && { refreshOptions: refreshOptions(refresh) }),
+        onSessionError: (type) => events.ctorSessionErrors.push({ type, t: Date.now() }),
+      });
+      window.client = c;
+      c.onConnectionStatusChange((status) => {
+        events.statuses.push({ status, t: Date.now(), p: performance.now() });
+        document.getElementById('status')!.textContent = status;
+      }, true);
+      c.onSessionError((type) => events.sessionErrors.push({ type, t: Date.now() }));
+      return c.connectionStatus;
+    },
+
+    async startSession(token, options = {}) {
+      const { autoConnect, refresh, waitForOpen = false } = options;
+      const started = performance.now();
+      const args: [string, boolean?, RefreshOptions?] = [token];
+      if (autoConnect !== undefined || refresh) args.push(autoConnect ?? true);
+      if (refresh) args.push(refreshOptions(refresh));
+      try {
+        window.stops.push(await client().startSession(...args));
+      } catch (error) {
+        return { ok: false, error: describeError(error), settledMs: performance.now() - started };
+      }
+      const settledMs = performance.now() - started;
+      if (!waitForOpen) return { ok: true, settledMs };
+      const open = await waitForStatus('OPEN', 10_000);
+      return open ? { ok: true, settledMs, openMs: performance.now() - started } : { ok: true, settledMs };
+    },
+
+    async call(method, ...args) {
+      const started = performance.now();
+      try {
+        const fn = client()[method] as (...a: unknown[]) => Promise<never>;
+        const value = await fn.apply(client(), args);
+        return { ok: true, value, ms: performance.now() - started };
+      } catch (error) {
+        return { ok: false, error: describeError(error), ms: performance.now() - started };
+      }
+    },
+
+    describeError,
+  };
+
+  window.harness = harness;
+  document.getElementById('status')!.textContent = 'ready';
 }
-
-const harness: Harness = {
-  createClient(setup: ClientSetup) {
-    const { refresh, ...rest } = setup;
-    const c = new SessionClient({
-      ...rest,
-      ...(refresh && { refreshOptions: refreshOptions(refresh) }),
-      onSessionError: (type) => events.ctorSessionErrors.push({ type, t: Date.now() }),
-    });
-    window.client = c;
-    c.onConnectionStatusChange((status) => {
-      events.statuses.push({ status, t: Date.now(), p: performance.now() });
-      document.getElementById('status')!.textContent = status;
-    }, true);
-    c.onSessionError((type) => events.sessionErrors.push({ type, t: Date.now() }));
-    return c.connectionStatus;
-  },
-
-  async startSession(token, options = {}) {
-    const { autoConnect, refresh, waitForOpen = false } = options;
-    const started = performance.now();
-    const args: [string, boolean?, RefreshOptions?] = [token];
-    if (autoConnect !== undefined || refresh) args.push(autoConnect ?? true);
-    if (refresh) args.push(refreshOptions(refresh));
-    try {
-      window.stops.push(await client().startSession(...args));
-    } catch (error) {
-      return { ok: false, error: describeError(error), settledMs: performance.now() - started };
-    }
-    const settledMs = performance.now() - started;
-    if (!waitForOpen) return { ok: true, settledMs };
-    const open = await waitForStatus('OPEN', 10_000);
-    return open ? { ok: true, settledMs, openMs: performance.now() - started } : { ok: true, settledMs };
-  },
-
-  async call(method, ...args) {
-    const started = performance.now();
-    try {
-      const fn = client()[method] as (...a: unknown[]) => Promise<never>;
-      const value = await fn.apply(client(), args);
-      return { ok: true, value, ms: performance.now() - started };
-    } catch (error) {
-      return { ok: false, error: describeError(error), ms: performance.now() - started };
-    }
-  },
-
-  describeError,
-};
-
-window.harness = harness;
-document.getElementById('status')!.textContent = 'ready';
