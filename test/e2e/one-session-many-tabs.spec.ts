@@ -119,3 +119,49 @@ test.describe('one session, many tabs (spec §4)', () => {
     expect(server.stats().sockets).toBe(1);
   });
 });
+
+test.describe('startSession → OPEN timings', () => {
+  test('a joining tab reaches OPEN without a socket of its own (5 fresh browser profiles)', async ({
+    browser,
+    server,
+    mintToken,
+    appUrl,
+  }) => {
+    const token = await mintToken({ sub: 'alice' });
+    const samples: { cold: number; first: number; joining: number }[] = [];
+    for (let round = 0; round < 5; round++) {
+      const context = await browser.newContext();
+      const [first, joining] = [await context.newPage(), await context.newPage()];
+      for (const page of [first, joining]) {
+        await page.goto(appUrl);
+        await page.waitForFunction(() => window.harness !== undefined);
+      }
+      const measure = (page: typeof first, cold: boolean) =>
+        page.evaluate(
+          async ([serverUrl, t, isCold]) => {
+            const constructed = performance.now();
+            window.harness.createClient({ serverUrl });
+            // A warm start lets the client attach to the host first, so only startSession is timed.
+            if (!isCold) await window.client.getSession();
+            const started = performance.now();
+            const result = await window.harness.startSession(t, { waitForOpen: true });
+            return { fromConstructor: started - constructed + (result.openMs ?? NaN), fromStart: result.openMs ?? NaN };
+          },
+          [server.url, token, cold] as const,
+        );
+      const cold = await measure(first, true);
+      const opened = server.stats().socketsOpened;
+      const joined = await measure(joining, false);
+      expect(server.stats().socketsOpened, 'the joining tab opened no socket').toBe(opened);
+      samples.push({ cold: cold.fromConstructor, first: cold.fromStart, joining: joined.fromStart });
+      await context.close();
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const describe = (key: keyof (typeof samples)[number]) =>
+      `median ${median(samples.map((s) => s[key])).toFixed(1)} ms (${samples.map((s) => s[key].toFixed(1)).join(', ')})`;
+    console.log(`timing: first tab, new SessionClient → OPEN (worker start included): ${describe('cold')}`);
+    console.log(`timing: first tab, startSession → OPEN: ${describe('first')}`);
+    console.log(`timing: joining tab, startSession → OPEN: ${describe('joining')}`);
+    for (const sample of samples) expect(sample.joining).toBeLessThan(1_000);
+  });
+});
