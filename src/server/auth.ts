@@ -11,10 +11,26 @@ import { SessionError, TokenExpiredError, UnauthorizedError } from '../errors/in
 import { DEFAULT_ROLES_CLAIM, rolesFromClaim } from '../shared/token-claims.js';
 import type { AuthOptions } from './types.js';
 
-/** Algorithms accepted with a shared `secret` when `algorithms` is not given. */
+/**
+ * Algorithms accepted with a shared `secret` when `algorithms` is not given.
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * createSessionServer({ auth: { secret, algorithms: HMAC_ALGORITHMS.filter((a) => a !== 'HS256') } });
+ * ```
+ */
 export const HMAC_ALGORITHMS: readonly string[] = ['HS256', 'HS384', 'HS512'];
 
-/** Algorithms accepted with a `publicKey` or `jwksUrl` when `algorithms` is not given. */
+/**
+ * Algorithms accepted with a `publicKey` or `jwksUrl` when `algorithms` is not given.
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * createSessionServer({ auth: { jwksUrl, algorithms: ASYMMETRIC_ALGORITHMS.filter((a) => a.startsWith('ES')) } });
+ * ```
+ */
 export const ASYMMETRIC_ALGORITHMS: readonly string[] = [
   'RS256',
   'RS384',
@@ -29,7 +45,14 @@ export const ASYMMETRIC_ALGORITHMS: readonly string[] = [
   'Ed25519',
 ];
 
-/** What the server learns from a verified token. */
+/**
+ * What the server learns from a verified token. Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const { userId, roles, expiresAt }: VerifiedToken = await verifier.verify(token);
+ * ```
+ */
 export interface VerifiedToken {
   /** `sub`. */
   userId: string;
@@ -43,6 +66,13 @@ export interface VerifiedToken {
  * Verifies a compact JWS and reads the session's identity from it. Rejects with a `SessionError`
  * whose message is short enough for a close reason: `UnauthorizedError`, `TokenExpiredError`, or
  * code `INTERNAL` when the key set could not be fetched (the token may well be valid).
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const verifier: TokenVerifier = createTokenVerifier({ secret });
+ * await verifier.verify(token).catch((err: SessionError) => console.log(err.code, err.message));
+ * ```
  */
 export interface TokenVerifier {
   verify(token: string): Promise<VerifiedToken>;

@@ -1,15 +1,7 @@
 import { isSessionError, TokenExpiredError } from '../errors/index.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import type { SessionErrorCode } from '../protocol/error-codes.js';
-import type {
-  ClientMessage,
-  HelloMessage,
-  PublishMessage,
-  ServerMessage,
-  SubscribeMessage,
-  UnsubscribeMessage,
-  UpdateTokenMessage,
-} from '../protocol/messages.js';
+import type { ClientMessage, HelloMessage, ServerMessage, UpdateTokenMessage } from '../protocol/messages.js';
 import { parseClientMessage } from '../protocol/parse.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { sameRoles } from '../shared/token-claims.js';
@@ -18,25 +10,15 @@ import { closeReason } from './close-reason.js';
 import { MAX_QUEUED_BYTES, MAX_QUEUED_FRAMES } from './constants.js';
 import { ExpiryTimer } from './expiry-timer.js';
 import { RateLimiter } from './rate-limit.js';
+import { SerialQueue } from './serial-queue.js';
 import type { SessionRegistry } from './session-registry.js';
+import { TOPICS_DISABLED_MESSAGE, type TopicHandler } from './topics.js';
 import type { Logger, RateLimitOptions } from './types.js';
 
 /** The part of a WebSocket a {@link Connection} uses; `ws`'s `WebSocket` satisfies it. */
 export interface SocketLike {
   send(data: string): void;
   close(code: number, reason: string): void;
-}
-
-/** Messages of the data plane, handled by a {@link TopicHandler} when topics are enabled. */
-export type TopicMessage = SubscribeMessage | UnsubscribeMessage | PublishMessage;
-
-/**
- * The data plane plugged into every connection (topics, outbox). Receives the topic messages of
- * authenticated connections, in order, and learns when a connection goes away.
- */
-export interface TopicHandler {
-  handle(connection: Connection, message: TopicMessage): void | Promise<void>;
-  disconnected(connection: Connection): void;
 }
 
 /** What a connection needs from the server that owns it. */
@@ -74,9 +56,6 @@ export interface ConnectionSession {
  */
 export const TRY_AGAIN_LATER = 1013;
 
-/** Error text for topic messages until a topic module is plugged in. */
-export const TOPICS_DISABLED_MESSAGE = 'topics are not enabled on this server';
-
 /**
  * One socket's state machine: waits for `hello`, authenticates, then serves `ping`, `update-token`
  * and `end` (and hands topic messages to the {@link TopicHandler}). Frames are processed one at a
@@ -91,9 +70,7 @@ export class Connection {
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
   #state: ConnectionState = 'awaiting-hello';
   #session: ConnectionSession | undefined;
-  #tail: Promise<void> = Promise.resolve();
-  #queuedFrames = 0;
-  #queuedBytes = 0;
+  readonly #queue: SerialQueue;
   /** Set once the rate limiter called the sender abusive: later frames are dropped unread. */
   #flooding = false;
 
@@ -106,6 +83,9 @@ export class Connection {
     this.#socket = socket;
     this.#host = host;
     this.#limiter = host.rateLimit ? new RateLimiter(host.rateLimit) : undefined;
+    this.#queue = new SerialQueue({ maxTasks: MAX_QUEUED_FRAMES, maxBytes: MAX_QUEUED_BYTES }, (error) =>
+      this.#fail(error),
+    );
     this.#expiry = new ExpiryTimer(() => this.close(CloseCode.TOKEN_EXPIRED, 'token expired'));
     this.#helloTimer = setTimeout(() => this.close(CloseCode.HELLO_TIMEOUT, 'no hello in time'), helloTimeoutMs);
   }
@@ -128,23 +108,25 @@ export class Connection {
    */
   receive(data: string, isBinary: boolean): void {
     if (this.#state === 'closing' || this.#state === 'closed' || this.#flooding) return;
-    if (this.#queuedFrames >= MAX_QUEUED_FRAMES || this.#queuedBytes + data.length > MAX_QUEUED_BYTES) {
-      return this.close(CloseCode.RATE_LIMITED, 'too many frames waiting');
-    }
     // The verdict is taken on arrival; its effect is queued so that answers keep the frames' order.
     const verdict = this.#limiter?.take(performance.now()) ?? 'ok';
+    let task: () => void | Promise<void>;
     if (verdict === 'abuse') {
       this.#flooding = true;
-      return this.#enqueue(0, () => this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded'));
-    }
-    if (verdict === 'limited') {
-      return this.#enqueue(0, () => {
+      task = () => this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded');
+    } else if (verdict === 'limited') {
+      task = () => {
         const parsed = isBinary ? undefined : parseClientMessage(data);
         const id = parsed === undefined ? undefined : parsed.ok ? messageId(parsed.message) : parsed.id;
         this.sendError(id, 'RATE_LIMITED', 'too many messages: slow down');
-      });
+      };
+    } else {
+      task = () => this.#process(data, isBinary);
     }
-    this.#enqueue(data.length, () => this.#process(data, isBinary));
+    const queued = this.#queue.push(verdict === 'ok' ? data.length : 0, () =>
+      this.#state === 'closing' || this.#state === 'closed' ? undefined : task(),
+    );
+    if (!queued) this.close(CloseCode.RATE_LIMITED, 'too many frames waiting');
   }
 
   /** Tells the connection its socket closed. Releases timers and the session binding. */
@@ -201,21 +183,6 @@ export class Connection {
    */
   sendError(id: number | undefined, code: SessionErrorCode, message: string): void {
     this.send(id === undefined ? { type: 'error', code, message } : { type: 'error', id, code, message });
-  }
-
-  #enqueue(bytes: number, run: () => void | Promise<void>): void {
-    this.#queuedFrames++;
-    this.#queuedBytes += bytes;
-    this.#tail = this.#tail.then(async () => {
-      try {
-        if (this.#state !== 'closing' && this.#state !== 'closed') await run();
-      } catch (error) {
-        this.#fail(error);
-      } finally {
-        this.#queuedFrames--;
-        this.#queuedBytes -= bytes;
-      }
-    });
   }
 
   async #process(data: string, isBinary: boolean): Promise<void> {

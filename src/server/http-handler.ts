@@ -1,7 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SessionServerStats } from './types.js';
 
-/** Path of the plain-HTTP health endpoint. */
+/**
+ * Path of the plain-HTTP health endpoint, answered with {@link SessionServerStats} as JSON.
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const stats = await (await fetch(`http://127.0.0.1:${server.port}${HEALTH_PATH}`)).json();
+ * ```
+ */
 export const HEALTH_PATH = '/health';
 
 /**

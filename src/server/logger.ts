@@ -22,5 +22,5 @@ export function createConsoleLogger(prefix = 'shared-session'): Logger {
   };
 }
 
-/** A {@link Logger} that discards everything (`logger: false`). */
+/** A {@link Logger} that discards everything (what `logger: false` uses). Internal. */
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

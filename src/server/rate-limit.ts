@@ -1,6 +1,13 @@
 import type { RateLimitOptions } from './types.js';
 
-/** Verdict of {@link RateLimiter.take} for one frame. */
+/**
+ * Verdict of {@link RateLimiter.take} for one frame. Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const verdict: RateVerdict = limiter.take(performance.now());
+ * ```
+ */
 export type RateVerdict =
   /** Within the limit: process the frame. */
   | 'ok'

@@ -6,13 +6,35 @@ import { HEALTH_PATH } from './http-handler.js';
 import { createConsoleLogger } from './logger.js';
 import type { AuthOptions, Logger, SessionServer, SessionServerOptions } from './types.js';
 
-/** Environment variable the CLI reads the HMAC secret from when no key flag is given. */
+/**
+ * Environment variable the CLI reads the HMAC secret from when no key flag is given.
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```sh
+ * SHARED_SESSION_SECRET=dev-secret npx shared-session-server --port 8787
+ * ```
+ */
 export const SECRET_ENV_VAR = 'SHARED_SESSION_SECRET';
 
-/** Exit code for invalid arguments or options. */
+/**
+ * Exit code of {@link runCli} for invalid arguments or options. Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * if ((await runCli(['--port', 'x'])) === EXIT_USAGE) console.error('fix the arguments');
+ * ```
+ */
 export const EXIT_USAGE = 2;
 
-/** Usage text printed by `--help` and after an argument error. */
+/**
+ * Usage text printed by `--help` and after an argument error. Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * console.log(CLI_USAGE);
+ * ```
+ */
 export const CLI_USAGE = `usage: shared-session-server [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}]
          (--secret S | --public-key-file FILE | --jwks-url URL)
          [--issuer I] [--audience A] [--roles-claim roles] [--schema-version N ...] [--data DIR]
@@ -31,7 +53,15 @@ export const CLI_USAGE = `usage: shared-session-server [--port ${DEFAULT_PORT}] 
 
 /**
  * How {@link runCli} talks to the outside world. Every field has a process default; tests pass
- * their own to run the CLI in-process.
+ * their own to run the CLI in-process. Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const stop = new AbortController();
+ * const exited = runCli(['--port', '0', '--secret', 's'], { signal: stop.signal, onListening: (s) => console.log(s.url) });
+ * stop.abort();
+ * await exited; // 0
+ * ```
  */
 export interface CliContext {
   /** Environment (default `process.env`). */

@@ -1,6 +1,13 @@
 import { MAX_RETAINED_SESSIONS, SESSION_RETENTION_MS } from './constants.js';
 
-/** Outcome of {@link SessionRegistry.attach}. */
+/**
+ * Outcome of {@link SessionRegistry.attach}. Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * if ((await registry.attach(sessionId, sub, Date.now())) === 'user-mismatch') refuse();
+ * ```
+ */
 export type AttachResult =
   /** The id was unknown: a new session starts. */
   | 'created'
@@ -55,7 +62,14 @@ export interface SessionRegistry {
   prune(now: number): number | Promise<number>;
 }
 
-/** Options of {@link createMemorySessionRegistry}. */
+/**
+ * Options of {@link createMemorySessionRegistry}. Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const options: MemorySessionRegistryOptions = { retentionMs: 60 * 60 * 1000, maxIdleSessions: 1000 };
+ * ```
+ */
 export interface MemorySessionRegistryOptions {
   /** How long an idle session is remembered. Default {@link SESSION_RETENTION_MS}. */
   retentionMs?: number;
@@ -63,7 +77,17 @@ export interface MemorySessionRegistryOptions {
   maxIdleSessions?: number;
 }
 
-/** An in-memory {@link SessionRegistry} with its size, for tests and `stats`. */
+/**
+ * An in-memory {@link SessionRegistry} whose methods answer synchronously, plus its size.
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const registry: MemorySessionRegistry = createMemorySessionRegistry();
+ * registry.attach('s1', 'alice', Date.now()); // 'created'
+ * registry.has('s1'); // true
+ * ```
+ */
 export interface MemorySessionRegistry extends SessionRegistry {
   attach(sessionId: string, userId: string, now: number): AttachResult;
   detach(sessionId: string, now: number): void;

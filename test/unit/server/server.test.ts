@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../../src/protocol/close-codes.js';
 import { PROTOCOL_VERSION } from '../../../src/protocol/version.js';
-import { createSessionServer, type SessionServer } from '../../../src/server/index.js';
+import {
+  createMemorySessionRegistry,
+  createSessionServer,
+  type SessionRegistry,
+  type SessionServer,
+} from '../../../src/server/index.js';
 import { connectSession, mint, SECRET, startServer, TestClient, waitFor } from './helpers.js';
 
 let server: SessionServer | undefined;
@@ -142,5 +147,28 @@ describe('logging', () => {
       expect(line).not.toContain(bad);
       expect(line).not.toContain(good.split('.')[1]);
     }
+  });
+});
+
+describe('failures inside the server', () => {
+  it('closes with 1011 when the session registry fails, and other sockets keep working', async () => {
+    const memory = createMemorySessionRegistry();
+    const failing: SessionRegistry = {
+      attach: (sessionId, userId, now) => {
+        if (userId === 'unlucky') throw new Error('store unavailable');
+        return memory.attach(sessionId, userId, now);
+      },
+      detach: (sessionId, now) => memory.detach(sessionId, now),
+      forget: (sessionId) => memory.forget(sessionId),
+      prune: (now) => memory.prune(now),
+    };
+    server = await startServer({ sessionRegistry: failing });
+    const healthy = await connectSession(server, await mint({ sub: 'alice' }));
+    const unlucky = await TestClient.connect(server.url);
+    unlucky.send({ type: 'hello', protocol: PROTOCOL_VERSION, token: await mint({ sub: 'unlucky' }), sessionId: 's' });
+    expect(await unlucky.closed).toEqual({ code: 1011, reason: 'internal error' });
+    healthy.client.send({ type: 'ping', id: 1 });
+    expect(await healthy.client.next()).toMatchObject({ type: 'pong', id: 1 });
+    await healthy.client.close();
   });
 });

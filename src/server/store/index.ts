@@ -1,0 +1,18 @@
+/**
+ * Topic-log stores of the reference server (spec §6–§7): the {@link TopicStore} interface, an
+ * in-memory implementation and the durable LMDB one. Re-exported by `shared-session/server`, so
+ * import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryTopicStore, openLmdbTopicStore, type TopicStore } from 'shared-session/server';
+ *
+ * const store: TopicStore = dataDir ? await openLmdbTopicStore({ path: dataDir }) : createMemoryTopicStore();
+ * ```
+ *
+ * @module
+ */
+export type { AppendOptions, AppendResult, StoredChange, TopicStore } from './topic-store.js';
+export { createMemoryTopicStore } from './memory-store.js';
+export { LMDB_STORE_FORMAT, openLmdbTopicStore, type LmdbTopicStoreOptions } from './lmdb-store.js';
+export { MAX_STORED_CLIENT_ID_BYTES, MAX_STORED_TOPIC_BYTES } from './validate.js';
