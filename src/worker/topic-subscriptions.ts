@@ -39,6 +39,8 @@ interface HostTopic {
   requestedAfter: number | undefined;
   /** Changes not yet written to IndexedDB. */
   unsaved: TopicChange[];
+  /** Position of a replay of older changes the server is streaming (a backfill), if any. */
+  replayAt: number | undefined;
   loaded: Promise<void>;
 }
 
@@ -158,7 +160,7 @@ export class TopicSubscriptions {
   /** The socket closed: server subscriptions are gone with it. */
   onDisconnected(): void {
     this.#link = undefined;
-    for (const topic of this.#topics.values()) topic.requestedAfter = undefined;
+    for (const topic of this.#topics.values()) topic.requestedAfter = topic.replayAt = undefined;
   }
 
   /** A `change` frame from the server. */
@@ -174,6 +176,7 @@ export class TopicSubscriptions {
       ...(message.clientId !== undefined && { clientId: message.clientId }),
     };
     if (change.seq === topic.cursor + 1) {
+      topic.replayAt = undefined;
       topic.cursor = change.seq;
       topic.window.push(change);
       topic.unsaved.push(change);
@@ -182,6 +185,7 @@ export class TopicSubscriptions {
       this.#pump(topic);
     } else if (change.seq <= topic.cursor) {
       // Backfill for a tab that asked for more history than the cache holds.
+      topic.replayAt = change.seq < topic.cursor ? change.seq : undefined;
       for (const sub of topic.subs.values()) {
         if (sub.delivered === change.seq - 1) {
           sub.delivered = change.seq;
@@ -256,9 +260,11 @@ export class TopicSubscriptions {
       sub.delivered = topic.cursor;
       this.#delivery.deliver(sub.tabId, sub.subId, batch);
     }
-    if (backfillFrom !== undefined && (topic.requestedAfter === undefined || backfillFrom < topic.requestedAfter)) {
+    // A replay already streaming from at or before this position will serve it as it passes.
+    if (backfillFrom !== undefined && (topic.replayAt === undefined || backfillFrom < topic.replayAt)) {
       topic.requestedAfter = undefined;
       this.#subscribeAtServer(topic, backfillFrom);
+      if (topic.requestedAfter !== undefined) topic.replayAt = backfillFrom;
     }
   }
 

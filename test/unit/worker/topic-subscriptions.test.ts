@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import { SessionError } from '../../../src/errors/index.js';
+import type { TopicChange } from '../../../src/protocol/host-api.js';
+import type { ChangeMessage, ServerMessage } from '../../../src/protocol/messages.js';
+import type { RequestBody } from '../../../src/worker/server-connection.js';
+import { createTopicCacheStore } from '../../../src/worker/topic-cache-store.js';
+import { TopicSubscriptions, type TopicLink } from '../../../src/worker/topic-subscriptions.js';
+
+/** A server stand-in: records subscribe requests and answers them. */
+class FakeLink implements TopicLink {
+  requests: RequestBody[] = [];
+  unsubscribed: string[] = [];
+  head = 0;
+  refuse = false;
+  async request(body: RequestBody): Promise<ServerMessage> {
+    this.requests.push(body);
+    if (this.refuse) throw new SessionError('FORBIDDEN', 'no');
+    if (body.type !== 'subscribe') throw new Error('unexpected');
+    return { type: 'subscribed', id: 1, topic: body.topic, head: this.head };
+  }
+  send(message: { type: 'unsubscribe'; topic: string }): boolean {
+    this.unsubscribed.push(message.topic);
+    return true;
+  }
+}
+
+const change = (seq: number, topic = 't'): ChangeMessage => ({
+  type: 'change',
+  topic,
+  seq,
+  data: { n: seq },
+  publishedAt: 1000 + seq,
+});
+
+function setup(limit = 100) {
+  const cache = createTopicCacheStore(undefined);
+  const delivered = new Map<string, number[]>();
+  const failures: string[] = [];
+  const topics = new TopicSubscriptions(
+    Promise.resolve(cache),
+    {
+      deliver: (tabId: string, subId: string, changes: TopicChange[]) => {
+        const key = `${tabId}/${subId}`;
+        delivered.set(key, [...(delivered.get(key) ?? []), ...changes.map((c) => c.seq)]);
+      },
+      fail: (_tabId: string, subId: string, code: string) => void failures.push(`${subId}:${code}`),
+    },
+    limit,
+  );
+  topics.setUser('alice');
+  return { topics, delivered, failures, cache };
+}
+
+describe('TopicSubscriptions', () => {
+  it('shares one server subscription between tabs and delivers every change to each once, in order', async () => {
+    const { topics, delivered } = setup();
+    const link = new FakeLink();
+    topics.onConnected(link);
+    await topics.add('tab1', { subId: 'a', topic: 't' });
+    await topics.add('tab2', { subId: 'b', topic: 't' });
+    await topics.add('tab3', { subId: 'c', topic: 't' });
+    expect(link.requests).toEqual([{ type: 'subscribe', topic: 't', after: 0 }]);
+    for (let seq = 1; seq <= 5; seq++) topics.onChange(change(seq));
+    topics.onChange(change(3)); // a duplicate never reaches a tab
+    for (const key of ['tab1/a', 'tab2/b', 'tab3/c']) expect(delivered.get(key)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('serves a late subscriber from the cache, then live', async () => {
+    const { topics, delivered } = setup();
+    const link = new FakeLink();
+    topics.onConnected(link);
+    await topics.add('tab1', { subId: 'a', topic: 't' });
+    for (let seq = 1; seq <= 3; seq++) topics.onChange(change(seq));
+    await topics.add('tab2', { subId: 'b', topic: 't' });
+    topics.onChange(change(4));
+    expect(delivered.get('tab2/b')).toEqual([1, 2, 3, 4]);
+    expect(link.requests).toHaveLength(1);
+  });
+
+  it('resubscribes after a reconnect from its cursor only', async () => {
+    const { topics } = setup();
+    const first = new FakeLink();
+    topics.onConnected(first);
+    await topics.add('tab1', { subId: 'a', topic: 't' });
+    for (let seq = 1; seq <= 7; seq++) topics.onChange(change(seq));
+    topics.onDisconnected();
+    const second = new FakeLink();
+    second.head = 17;
+    topics.onConnected(second);
+    expect(second.requests).toEqual([{ type: 'subscribe', topic: 't', after: 7 }]);
+  });
+
+  it('restores cursors and cache from storage for a new host of the same user', async () => {
+    const { topics, cache } = setup();
+    topics.onConnected(new FakeLink());
+    await topics.add('tab1', { subId: 'a', topic: 't' });
+    for (let seq = 1; seq <= 4; seq++) topics.onChange(change(seq));
+    await topics.flush();
+
+    const delivered: number[] = [];
+    const restarted = new TopicSubscriptions(Promise.resolve(cache), {
+      deliver: (_t, _s, changes) => delivered.push(...changes.map((c) => c.seq)),
+      fail: () => undefined,
+    });
+    restarted.setUser('alice');
+    const link = new FakeLink();
+    link.head = 4;
+    restarted.onConnected(link);
+    await restarted.add('tab9', { subId: 'z', topic: 't' });
+    expect(delivered).toEqual([1, 2, 3, 4]);
+    expect(link.requests).toEqual([{ type: 'subscribe', topic: 't', after: 4 }]);
+  });
+
+  it('never shows one user the cache of another', async () => {
+    const { topics, cache } = setup();
+    topics.onConnected(new FakeLink());
+    await topics.add('tab1', { subId: 'a', topic: 't' });
+    for (let seq = 1; seq <= 3; seq++) topics.onChange(change(seq));
+    await topics.flush();
+    expect((await cache.load('bob', 't', 10)).changes).toEqual([]);
+
+    const delivered: number[] = [];
+    const bobs = new TopicSubscriptions(Promise.resolve(cache), {
+      deliver: (_t, _s, changes) => delivered.push(...changes.map((c) => c.seq)),
+      fail: () => undefined,
+    });
+    bobs.setUser('bob');
+    const link = new FakeLink();
+    bobs.onConnected(link);
+    await bobs.add('tab1', { subId: 'b', topic: 't' });
+    expect(delivered).toEqual([]);
+    expect(link.requests).toEqual([{ type: 'subscribe', topic: 't', after: 0 }]);
+  });
+
+  it('asks the server for history older than the cache for an explicit since', async () => {
+    const { topics, delivered } = setup(3);
+    const link = new FakeLink();
+    link.head = 6;
+    topics.onConnected(link);
+    await topics.add('tab1', { subId: 'a', topic: 't' });
+    for (let seq = 1; seq <= 6; seq++) topics.onChange(change(seq)); // cache keeps 4..6
+    await topics.add('tab2', { subId: 'b', topic: 't', since: 1 });
+    expect(link.requests.at(-1)).toEqual({ type: 'subscribe', topic: 't', after: 1 });
+    for (let seq = 2; seq <= 7; seq++) topics.onChange(change(seq)); // the server replays from 2
+    expect(delivered.get('tab2/b')).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(delivered.get('tab1/a')).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('reports a refused subscription to every tab of the topic and delivers nothing', async () => {
+    const { topics, delivered, failures } = setup();
+    const link = new FakeLink();
+    link.refuse = true;
+    topics.onConnected(link);
+    await topics.add('tab1', { subId: 'a', topic: 'secret' });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(failures).toEqual(['a:FORBIDDEN']);
+    topics.onChange(change(1, 'secret'));
+    expect(delivered.size).toBe(0);
+  });
+
+  it('drops the server subscription with the last tab', async () => {
+    const { topics } = setup();
+    const link = new FakeLink();
+    topics.onConnected(link);
+    await topics.add('tab1', { subId: 'a', topic: 't' });
+    await topics.add('tab2', { subId: 'b', topic: 't' });
+    topics.removeTab('tab1');
+    expect(link.unsubscribed).toEqual([]);
+    topics.remove('tab2', 'b');
+    expect(link.unsubscribed).toEqual(['t']);
+    expect(topics.stats()).toMatchObject({ topics: 0, tabSubscriptions: 0 });
+  });
+
+  it('starts over when the server log is shorter than the cursor', async () => {
+    const { topics, delivered } = setup();
+    const first = new FakeLink();
+    topics.onConnected(first);
+    await topics.add('tab1', { subId: 'a', topic: 't' });
+    for (let seq = 1; seq <= 5; seq++) topics.onChange(change(seq));
+    topics.onDisconnected();
+    const restarted = new FakeLink(); // an in-memory server that lost its log
+    restarted.head = 2;
+    topics.onConnected(restarted);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(restarted.requests.at(-1)).toEqual({ type: 'subscribe', topic: 't', after: 2 });
+    topics.onChange({ ...change(3), data: { fresh: true } });
+    expect(delivered.get('tab1/a')).toEqual([1, 2, 3, 4, 5, 3]);
+  });
+});
