@@ -13,7 +13,7 @@ describe('createMemoryTopicStore', () => {
     const [change] = await store.read('t', 0, 1);
     expect(change!.data).toEqual({ list: [1, 2] });
     expect(Object.isFrozen(change!.data)).toBe(true);
-    expect(() => ((change!.data as { list: number[] }).list as number[]).push(4)).toThrow(TypeError);
+    expect(() => (change!.data as { list: number[] }).list.push(4)).toThrow(TypeError);
     await store.close();
   });
 });
