@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from './fixtures.ts';
-import { REPO_ROOT } from './paths.ts';
+import { REPO_ROOT, SOURCE_DIST_DIR } from './paths.ts';
 import { serveStatic, type StaticServer } from './static-server.ts';
 
 const run = promisify(execFile);
+/** The package whose `dist/` the run tests (the repository, unless `SHARED_SESSION_DIST` points elsewhere). */
+const PACKAGE_DIR = path.dirname(path.resolve(SOURCE_DIST_DIR));
 
 /**
  * The tarball `npm pack` makes, installed into a fresh Vite app that has no config and no plugin:
@@ -23,7 +25,7 @@ test.describe('the packed package', () => {
     workDir = await mkdtemp(path.join(tmpdir(), 'shared-session-packed-'));
     const env = { ...process.env, npm_config_loglevel: 'error', npm_config_update_notifier: 'false' };
 
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', workDir], { cwd: REPO_ROOT, env });
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', workDir], { cwd: PACKAGE_DIR, env });
     const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
     const viteVersion = (
       JSON.parse(await readFile(path.join(REPO_ROOT, 'node_modules/vite/package.json'), 'utf8')) as { version: string }
