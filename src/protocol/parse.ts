@@ -15,16 +15,20 @@ const isTopic = (v: unknown): v is string =>
   isNonEmptyString(v) && v.length <= MAX_TOPIC_LENGTH && !/[\u0000-\u001f]/.test(v);
 const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
-function decode(raw: string): Json | string {
+/** The parsed object, or why the frame is not one; `id` is kept so that the error can answer it. */
+function decode(raw: string): { ok: true; value: Json } | { ok: false; reason: string; id?: number } {
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
-    return 'frame is not valid JSON';
+    return { ok: false, reason: 'frame is not valid JSON' };
   }
-  if (!isObject(value)) return 'frame must be a JSON object';
-  if (typeof value.type !== 'string') return 'frame has no string "type"';
-  return value;
+  if (!isObject(value)) return { ok: false, reason: 'frame must be a JSON object' };
+  if (typeof value.type !== 'string') {
+    const reason = 'frame has no string "type"';
+    return isId(value.id) ? { ok: false, reason, id: value.id } : { ok: false, reason };
+  }
+  return { ok: true, value };
 }
 
 function fail<T>(reason: string, value?: Json): ParseResult<T> {
@@ -37,8 +41,9 @@ function fail<T>(reason: string, value?: Json): ParseResult<T> {
  * `{ ok: false, reason }` with the request `id` when one could be read.
  */
 export function parseClientMessage(raw: string): ParseResult<ClientMessage> {
-  const v = decode(raw);
-  if (typeof v === 'string') return fail(v);
+  const decoded = decode(raw);
+  if (!decoded.ok) return decoded;
+  const v = decoded.value;
   const ok = (message: ClientMessage): ParseResult<ClientMessage> => ({ ok: true, message });
   switch (v.type) {
     case 'hello':
@@ -91,8 +96,9 @@ export function parseClientMessage(raw: string): ParseResult<ClientMessage> {
  * never throws.
  */
 export function parseServerMessage(raw: string): ParseResult<ServerMessage> {
-  const v = decode(raw);
-  if (typeof v === 'string') return fail(v);
+  const decoded = decode(raw);
+  if (!decoded.ok) return decoded;
+  const v = decoded.value;
   const ok = (message: ServerMessage): ParseResult<ServerMessage> => ({ ok: true, message });
   switch (v.type) {
     case 'welcome':

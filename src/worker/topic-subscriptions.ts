@@ -119,6 +119,7 @@ export class TopicSubscriptions {
         subs: new Map(),
         requestedAfter: undefined,
         unsaved: [],
+        replayAt: undefined,
         loaded: Promise.resolve(),
       };
       topic.loaded = this.#load(topic);

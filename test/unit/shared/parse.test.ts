@@ -53,3 +53,9 @@ describe('parseServerMessage', () => {
     expect(parseServerMessage('{"type":"surprise"}').ok).toBe(false);
   });
 });
+
+describe('parseClientMessage ids', () => {
+  it('keeps the id of a frame without a type', () => {
+    expect(parseClientMessage('{"id":3}')).toMatchObject({ ok: false, id: 3, reason: expect.stringMatching(/type/) });
+  });
+});
