@@ -24,7 +24,7 @@ describe('registerErrorTransfer', () => {
         throw new SessionRolesMismatchError();
       },
     });
-    const error = await remote.fail().catch((e: unknown) => e);
+    const error = await (remote.fail() as Promise<unknown>).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NoActiveSessionError);
     expect(error).toMatchObject({ code: 'NO_ACTIVE_SESSION', name: 'NoActiveSessionError' });
     await expect(remote.mismatch()).rejects.toBeInstanceOf(SessionRolesMismatchError);
