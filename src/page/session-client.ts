@@ -298,6 +298,17 @@ export class SessionClient {
     return outcome;
   }
 
+  /**
+   * Measures one round trip to the host (page → host → page), in milliseconds. Rejects with
+   * `HOST_UNAVAILABLE` when the host does not answer within the call deadline.
+   */
+  async pingHost(): Promise<number> {
+    await this.#ready;
+    const started = performance.now();
+    await this.#call((api) => api.ping());
+    return performance.now() - started;
+  }
+
   /** Counters of the host (socket count, refreshes, tabs) for tests and status panels. */
   async debugHostStats(): Promise<HostStats> {
     return this.#call((api) => api.inspect());

@@ -168,4 +168,6 @@ export interface HostApi {
   /** Stores the message in the outbox (IndexedDB) and resolves; the outcome arrives via `onPublishOutcome`. */
   publish(tabId: string, request: PublishRequest): Promise<void>;
   inspect(): Promise<HostStats>;
+  /** Answers at once with the host's `Date.now()`: liveness and round-trip measurement. */
+  ping(): Promise<number>;
 }

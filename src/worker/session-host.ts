@@ -218,6 +218,10 @@ export class SessionHost implements HostApi {
     return this.#info();
   }
 
+  async ping(): Promise<number> {
+    return Date.now();
+  }
+
   async inspect(): Promise<HostStats> {
     return {
       kind: this.#options.kind,
