@@ -4,11 +4,14 @@ import type { HostApi, HostKind } from '../protocol/host-api.js';
 
 /** A tab's link to its session host. */
 export interface HostConnection {
+  /** The host's API; a leader connection replaces it when another tab takes over. */
   readonly api: Comlink.Remote<HostApi>;
   readonly kind: HostKind;
   /** Rejects when the host fails to start (script error, blocked worker). */
   readonly failed: Promise<never>;
-  /** Closes this tab's port; the host itself lives on for the other tabs. */
+  /** Called when a new host replaced the one `api` pointed to (the tab must attach again). */
+  onReplaced(callback: () => void): void;
+  /** Closes this tab's link; the host itself lives on for the other tabs. */
   close(): void;
 }
 
@@ -19,6 +22,8 @@ export interface HostConnection {
  * `new SharedWorker(new URL(…, import.meta.url), {…})` into a hashed asset when it is one, and
  * every tab must pass identical options or Chromium refuses the connection. `extendedLifetime`
  * (Chromium 148+) keeps the worker, and so the socket, across a lone tab's reload.
+ *
+ * @param workerUrl - the app's own worker script, instead of the bundled one
  */
 export function connectSharedWorkerHost(workerUrl: string | URL | undefined): HostConnection {
   const worker =
@@ -45,6 +50,7 @@ export function connectSharedWorkerHost(workerUrl: string | URL | undefined): Ho
     api,
     kind: 'shared-worker',
     failed,
+    onReplaced: () => undefined, // a SharedWorker outlives its tabs: never replaced under a tab
     close: () => {
       api[Comlink.releaseProxy]();
       worker.port.close();
@@ -55,6 +61,8 @@ export function connectSharedWorkerHost(workerUrl: string | URL | undefined): Ho
 /**
  * Holds a Web Lock named `name` until `release` is called or the tab dies; resolves once held.
  * The host requests the same lock, which it is granted the moment this tab is gone.
+ *
+ * @param name - the lock's name, unique to this tab
  */
 export async function holdTabLock(name: string): Promise<() => void> {
   const locks = globalThis.navigator?.locks;

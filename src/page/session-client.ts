@@ -5,9 +5,11 @@ import type {
   ConnectionStatus,
   HostApi,
   HostEvent,
+  HostHello,
   HostKind,
   HostStats,
   PublishOutcome,
+  RefreshRegistration,
   SessionInfo,
   TabCallbacks,
   TopicChange,
@@ -17,10 +19,13 @@ import { LIBRARY_BUILD_ID, PROTOCOL_VERSION } from '../protocol/version.js';
 import { registerErrorTransfer } from '../shared/error-transfer.js';
 import { withDeadline } from '../shared/deadline.js';
 import { connectSharedWorkerHost, holdTabLock, type HostConnection } from './host-connection.js';
+import { connectLeaderHost } from './leader-connection.js';
 import { toSocketUrl } from './server-url.js';
 
 /** Deadline for any call from the page into its host. */
 export const HOST_CALL_TIMEOUT_MS = 15_000;
+/** With `host: 'auto'`, a SharedWorker that has not answered `attach` by then is given up for a leader host. */
+export const SHARED_WORKER_ATTACH_TIMEOUT_MS = 5_000;
 
 /** Returns a new token, or `undefined` for "no new token" (the session then ends at `exp`). */
 export type RefreshHandler = () => Promise<string | undefined | null>;
@@ -81,15 +86,32 @@ export class SessionClient {
   readonly #serverUrl: string;
   readonly #schemaVersion: number | undefined;
   readonly #tabId = crypto.randomUUID();
-  readonly #host: HostConnection;
-  readonly #ready: Promise<void>;
+  readonly #lockName = `shared-session:tab:${this.#tabId}`;
+  readonly #hostMode: 'auto' | 'shared-worker' | 'leader';
+  readonly #workerUrl: string | URL | undefined;
+  #host: HostConnection;
+  #ready: Promise<void>;
+  readonly #updateListeners = new Set<(buildId: string) => void>();
+  /** What this tab asked of the session, replayed when a new leader host takes over. */
+  #intent: { autoConnect: boolean; refresh: RefreshRegistration | undefined } | undefined;
+  /** The freshest token this tab knows (its own, or pushed by a leader host). */
+  #latestToken: string | undefined;
+  /** A session runs (as far as this tab was told); a new host is not an end of the session. */
+  #sessionActive = false;
+  #lockHeld = false;
   readonly #statusListeners = new Set<(status: ConnectionStatus) => void>();
   readonly #errorListeners = new Set<(type: SessionErrorType) => void>();
   readonly #sessionListeners = new Set<(session: SessionInfo | undefined) => void>();
   readonly #refreshHandlers = new Map<string, RefreshHandler>();
   readonly #subscriptions = new Map<
     string,
-    { topic: string; onChange: (change: TopicChange) => void; onError?: (error: SessionError) => void }
+    {
+      topic: string;
+      onChange: (change: TopicChange) => void;
+      onError?: (error: SessionError) => void;
+      /** Last seq delivered (or `since`): a new host resumes the subscription from here. */
+      last: number | undefined;
+    }
   >();
   readonly #publishes = new Map<string, { resolve(value: { seq: number }): void; reject(error: unknown): void }>();
   #status: ConnectionStatus = 'UNINITIALIZED';
@@ -109,9 +131,13 @@ export class SessionClient {
       throw new TypeError('"host" must be "auto", "shared-worker" or "leader"');
     }
     this.#schemaVersion = options.schema?.version;
+    this.#hostMode = options.host ?? 'auto';
+    this.#workerUrl = options.workerUrl;
     if (options.onSessionError) this.onSessionError(options.onSessionError);
     registerErrorTransfer();
-    this.#host = connectSharedWorkerHost(options.workerUrl);
+    this.#host = this.#connectHost(
+      this.#hostMode === 'leader' || typeof SharedWorker !== 'function' ? 'leader' : 'shared-worker',
+    );
     this.#ready = this.#attach();
     this.#ready.catch(() => undefined);
     if (options.token !== undefined) {
@@ -164,6 +190,14 @@ export class SessionClient {
       if (refreshId) this.#refreshHandlers.delete(refreshId);
       throw error;
     }
+    this.#latestToken = token;
+    this.#sessionActive = true;
+    this.#intent = {
+      autoConnect,
+      refresh: refreshId
+        ? { refreshId, ...(refresh?.interval !== undefined && { interval: refresh.interval }) }
+        : this.#intent?.refresh,
+    };
     return () => {
       if (!refreshId || !this.#refreshHandlers.delete(refreshId)) return;
       this.#call((api, tabId) => api.stopRefresh(tabId, refreshId)).catch(() => undefined);
@@ -179,6 +213,7 @@ export class SessionClient {
   async updateSessionToken(token: string): Promise<void> {
     if (typeof token !== 'string') throw new TypeError('"token" must be a string');
     await this.#call((api, tabId) => api.updateSessionToken(tabId, token));
+    this.#latestToken = token;
   }
 
   /** Ends the session in every tab: socket closed, refresh stopped, metadata removed. Data stays. */
@@ -264,7 +299,7 @@ export class SessionClient {
       throw new TypeError('"since" must be a non-negative integer');
     }
     const subId = crypto.randomUUID();
-    this.#subscriptions.set(subId, { topic, onChange, ...(onError && { onError }) });
+    this.#subscriptions.set(subId, { topic, onChange, ...(onError && { onError }), last: since });
     this.#call((api, tabId) => api.subscribe(tabId, { subId, topic, ...(since !== undefined && { since }) })).catch(
       (error: unknown) => this.#failSubscription(subId, error),
     );
@@ -299,6 +334,24 @@ export class SessionClient {
   }
 
   /**
+   * Calls `callback` when a newer build of the app runs its own host beside this tab's (a deploy
+   * left tabs of two builds open): reload this tab to move to it. Also see
+   * `registerServiceWorker` for service-worker driven updates.
+   *
+   * @returns a function that unsubscribes
+   */
+  onUpdateAvailable(callback: (buildId: string) => void): () => void {
+    if (typeof callback !== 'function') throw new TypeError('"callback" must be a function');
+    this.#updateListeners.add(callback);
+    return () => this.#updateListeners.delete(callback);
+  }
+
+  /** Asks every tab of the app (through the host) to reload, e.g. into a new build. */
+  async reloadAllTabs(): Promise<void> {
+    await this.#call((api) => api.reloadAllTabs());
+  }
+
+  /**
    * Measures one round trip to the host (page → host → page), in milliseconds. Rejects with
    * `HOST_UNAVAILABLE` when the host does not answer within the call deadline.
    */
@@ -327,9 +380,48 @@ export class SessionClient {
       });
   }
 
+  #connectHost(kind: HostKind): HostConnection {
+    const host =
+      kind === 'leader' ? connectLeaderHost(this.#tabId, this.#workerUrl) : connectSharedWorkerHost(this.#workerUrl);
+    host.onReplaced(() => {
+      if (this.#closed || this.#host !== host) return;
+      this.#ready = this.#attach().then(() => this.#replay());
+      this.#ready.catch(() => undefined);
+    });
+    return host;
+  }
+
   async #attach(): Promise<void> {
-    const lockName = `shared-session:tab:${this.#tabId}`;
-    this.#releaseLock = await holdTabLock(lockName);
+    if (!this.#lockHeld) {
+      this.#releaseLock = await holdTabLock(this.#lockName);
+      this.#lockHeld = true;
+    }
+    let hello: HostHello;
+    try {
+      hello = await this.#attachOnce();
+    } catch (error) {
+      // With host: 'auto', a SharedWorker that fails to start or to answer gives way to a leader tab.
+      if (this.#hostMode !== 'auto' || this.#host.kind !== 'shared-worker' || this.#closed) throw error;
+      this.#host.close();
+      this.#host = this.#connectHost('leader');
+      hello = await this.#attachOnce();
+    }
+    if (this.#sessionActive && !hello.session) {
+      // A new leader host that has not resumed the session yet: it is reconnecting, not ended.
+      this.#setStatus('CONNECTING');
+    } else {
+      this.#session = hello.session;
+      this.#setStatus(hello.status);
+    }
+    if (typeof document !== 'undefined' && !this.#onVisibility) {
+      this.#onVisibility = () => {
+        this.#host.api.setVisibility(this.#tabId, document.visibilityState === 'visible').catch(() => undefined);
+      };
+      document.addEventListener('visibilitychange', this.#onVisibility);
+    }
+  }
+
+  #attachOnce(): Promise<HostHello> {
     const callbacks: TabCallbacks = {
       onHostEvent: (event) => this.#onHostEvent(event),
       refreshToken: (refreshId) => this.#runRefreshHandler(refreshId),
@@ -338,26 +430,55 @@ export class SessionClient {
       onPublishOutcome: (clientId, outcome) => this.#onPublishOutcome(clientId, outcome),
     };
     const visible = typeof document === 'undefined' || document.visibilityState === 'visible';
-    const hello = await withDeadline(
+    const host = this.#host;
+    const deadline =
+      this.#hostMode === 'auto' && host.kind === 'shared-worker'
+        ? SHARED_WORKER_ATTACH_TIMEOUT_MS
+        : HOST_CALL_TIMEOUT_MS;
+    return withDeadline(
       Promise.race([
-        this.#host.api.attach(
-          { tabId: this.#tabId, lockName, protocol: PROTOCOL_VERSION, buildId: LIBRARY_BUILD_ID, visible },
+        host.api.attach(
+          {
+            tabId: this.#tabId,
+            lockName: this.#lockName,
+            protocol: PROTOCOL_VERSION,
+            buildId: LIBRARY_BUILD_ID,
+            visible,
+          },
           Comlink.proxy(callbacks),
         ),
-        this.#host.failed,
+        host.failed,
       ]),
-      HOST_CALL_TIMEOUT_MS,
+      deadline,
       'the session host',
     ).catch((error: unknown) => {
-      throw error instanceof SessionError ? error : new HostUnavailableError(String(error), { cause: error });
+      throw error instanceof SessionError && error.code !== 'TIMEOUT'
+        ? error
+        : new HostUnavailableError(`the session host did not answer: ${String(error)}`, { cause: error });
     });
-    this.#session = hello.session;
-    this.#setStatus(hello.status);
-    if (typeof document !== 'undefined') {
-      this.#onVisibility = () => {
-        this.#host.api.setVisibility(this.#tabId, document.visibilityState === 'visible').catch(() => undefined);
-      };
-      document.addEventListener('visibilitychange', this.#onVisibility);
+  }
+
+  /** A new leader host took over: bring it this tab's session, refresh handler and subscriptions. */
+  async #replay(): Promise<void> {
+    const api = this.#host.api;
+    if (this.#sessionActive && this.#latestToken && this.#intent) {
+      const { autoConnect, refresh } = this.#intent;
+      const registration = refresh && this.#refreshHandlers.has(refresh.refreshId) ? refresh : undefined;
+      await api
+        .startSession(this.#tabId, {
+          token: this.#latestToken,
+          autoConnect,
+          serverUrl: this.#serverUrl,
+          ...(this.#schemaVersion !== undefined && { schemaVersion: this.#schemaVersion }),
+          ...(registration && { refresh: registration }),
+        })
+        .catch(() => undefined); // its errors reach onSessionError like any other
+    }
+    for (const [subId, subscription] of this.#subscriptions) {
+      const since = subscription.last;
+      api
+        .subscribe(this.#tabId, { subId, topic: subscription.topic, ...(since !== undefined && { since }) })
+        .catch((error: unknown) => this.#failSubscription(subId, error));
     }
   }
 
@@ -375,6 +496,7 @@ export class SessionClient {
     if (!subscription) return;
     for (const change of changes) {
       if (this.#subscriptions.get(subId) !== subscription) return; // unsubscribed by a callback
+      subscription.last = change.seq;
       try {
         subscription.onChange(change);
       } catch (error) {
@@ -411,10 +533,20 @@ export class SessionClient {
         break;
       case 'session':
         this.#session = event.session;
+        if (!event.session) this.#sessionActive = false;
         this.#emit(this.#sessionListeners, event.session);
         break;
       case 'session-error':
         this.#emit(this.#errorListeners, event.error);
+        break;
+      case 'update-available':
+        this.#emit(this.#updateListeners, event.buildId);
+        break;
+      case 'token':
+        this.#latestToken = event.token;
+        break;
+      case 'reload':
+        globalThis.location?.reload();
         break;
     }
   }

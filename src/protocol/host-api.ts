@@ -56,7 +56,16 @@ export type HostEvent =
   | { type: 'status'; status: ConnectionStatus }
   | { type: 'session-error'; error: SessionErrorType; message: string }
   /** The session started, changed (token, tabs) or ended (`session` undefined). */
-  | { type: 'session'; session: SessionInfo | undefined };
+  | { type: 'session'; session: SessionInfo | undefined }
+  /** A newer build of the app runs a host beside this one: reload to use it. */
+  | { type: 'update-available'; buildId: string }
+  /** Every tab should reload now (a new service worker took control). */
+  | { type: 'reload' }
+  /**
+   * The session's current token (leader hosts only): when the leader tab closes, the next leader
+   * resumes the session with the freshest token a tab knows.
+   */
+  | { type: 'token'; token: string };
 
 /** Arguments of `startSession` as the host sees them. */
 export interface StartSessionRequest {
@@ -170,4 +179,6 @@ export interface HostApi {
   inspect(): Promise<HostStats>;
   /** Answers at once with the host's `Date.now()`: liveness and round-trip measurement. */
   ping(): Promise<number>;
+  /** Tells every tab to reload (used by `applyUpdate()` once a new service worker controls the page). */
+  reloadAllTabs(): Promise<void>;
 }

@@ -4,3 +4,4 @@ export * from './error-codes.js';
 export type * from './messages.js';
 export type * from './host-api.js';
 export * from './parse.js';
+export * from './host-discovery.js';

@@ -1,19 +1,25 @@
 import * as Comlink from 'comlink';
 import type { HostKind } from '../protocol/host-api.js';
-import { registerErrorTransfer } from '../shared/error-transfer.js';
 import { LIBRARY_BUILD_ID } from '../protocol/version.js';
-import { SessionHost } from './session-host.js';
+import { registerErrorTransfer } from '../shared/error-transfer.js';
+import { announceHost } from './host-announcer.js';
 import { openHostDatabase } from './host-database.js';
+import { serveOverBroadcast } from './leader-host.js';
 import { createOutboxStore } from './outbox-store.js';
+import { SessionHost } from './session-host.js';
 import { createSessionStore } from './session-store.js';
 import { createTopicCacheStore } from './topic-cache-store.js';
 
-/** Build id reported when the app does not pass one. */
+/** Build id reported when the app passes none and the script URL is unknown. */
 export const DEFAULT_BUILD_ID = LIBRARY_BUILD_ID;
 
 /** Options of {@link hostSession}. */
 export interface HostSessionOptions {
-  /** Identifies this build of the host (e.g. your app's version); tabs see it. */
+  /**
+   * Identifies this build of the host; tabs of an older build are told when a newer one starts.
+   * Default: the package version plus the worker script's path, which changes with every deploy
+   * when the bundler hashes file names.
+   */
   buildId?: string;
   /** Also keep the raw token in IndexedDB so that a host restart can reconnect without a tab. */
   persistToken?: boolean;
@@ -30,9 +36,8 @@ export interface HostScope {
 
 /**
  * Runs the session host in `scope` (a `SharedWorkerGlobalScope`): every tab that connects gets the
- * {@link HostApi} over comlink, and all of them share one WebSocket. Import from
- * `shared-session/worker`; the package's own worker bundle calls it, apps that build their own
- * SharedWorker call it themselves.
+ * host API over comlink, and all of them share one WebSocket. Import from `shared-session/worker`;
+ * the package's own worker bundle calls it, apps that build their own SharedWorker call it.
  *
  * @param scope - the worker's global scope
  * @param options - see {@link HostSessionOptions}
@@ -45,25 +50,47 @@ export interface HostScope {
  * ```
  */
 export function hostSession(scope: HostScope, options: HostSessionOptions = {}): SessionHost {
-  registerErrorTransfer();
   const host = createSessionHost('shared-worker', options);
   scope.addEventListener('connect', (event: MessageEvent) => {
     for (const port of event.ports) Comlink.expose(host, port);
   });
+  announceHost(host, { hostId: crypto.randomUUID(), kind: 'shared-worker', buildId: host.buildId });
   return host;
 }
 
 /**
- * Creates a host without binding it to a scope (the leader-tab host and tests use this).
+ * Runs the session host for the leader tab, in that tab's dedicated worker, serving every tab of
+ * the origin over BroadcastChannel (used where SharedWorker is missing or fails to start).
+ * Import from `shared-session/worker`.
+ *
+ * @param options - see {@link HostSessionOptions}
+ * @example
+ * ```ts
+ * // my-leader-worker.ts, loaded with new Worker(new URL('./my-leader-worker.ts', import.meta.url), { type: 'module' })
+ * import { hostLeaderSession } from 'shared-session/worker';
+ * hostLeaderSession();
+ * ```
+ */
+export function hostLeaderSession(options: HostSessionOptions = {}): SessionHost {
+  const host = createSessionHost('leader', options);
+  const hostId = crypto.randomUUID();
+  const hosts = announceHost(host, { hostId, kind: 'leader', buildId: host.buildId });
+  if (hosts) serveOverBroadcast(host, hostId, hosts);
+  return host;
+}
+
+/**
+ * Creates a host without binding it to a scope (the leader host and tests use this).
  *
  * @param kind - where the host runs
  * @param options - see {@link HostSessionOptions}
  */
 export function createSessionHost(kind: HostKind, options: HostSessionOptions = {}): SessionHost {
+  registerErrorTransfer();
   const database = openHostDatabase(options.databaseName);
   return new SessionHost({
     kind,
-    buildId: options.buildId ?? DEFAULT_BUILD_ID,
+    buildId: options.buildId ?? defaultBuildId(),
     stores: {
       session: database.then(createSessionStore),
       topics: database.then(createTopicCacheStore),
@@ -72,4 +99,9 @@ export function createSessionHost(kind: HostKind, options: HostSessionOptions = 
     ...(options.persistToken !== undefined && { persistToken: options.persistToken }),
     ...(options.lastTabGraceMs !== undefined && { lastTabGraceMs: options.lastTabGraceMs }),
   });
+}
+
+function defaultBuildId(): string {
+  const location = (globalThis as { location?: { pathname: string; search: string } }).location;
+  return location ? `${LIBRARY_BUILD_ID} ${location.pathname}${location.search}` : DEFAULT_BUILD_ID;
 }

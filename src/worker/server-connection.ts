@@ -3,6 +3,7 @@ import { isFatalCloseCode } from '../protocol/close-codes.js';
 import type { ClientMessage, HelloMessage, ServerMessage, WelcomeMessage } from '../protocol/messages.js';
 import { parseServerMessage } from '../protocol/parse.js';
 import { reconnectDelay } from '../shared/backoff.js';
+import type { AcquireOwnership } from './socket-owner-lock.js';
 
 /** Deadline for an answer to a request (`update-token`, `subscribe`, …). */
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -26,8 +27,10 @@ export interface CloseInfo {
 
 /** What a {@link ServerConnection} reports to its owner. */
 export interface ServerConnectionEvents {
-  /** A socket is being opened (first attempt or a reconnect). */
+  /** The connection started or a reconnect began (possibly waiting for socket ownership first). */
   onConnecting(): void;
+  /** A WebSocket was created. */
+  onDial(): void;
   /** The server accepted `hello`. `clockOffsetMs` is server clock minus local clock. */
   onWelcome(welcome: WelcomeMessage, clockOffsetMs: number): void;
   /** A frame that is not the answer to a request (`change`, unsolicited `error`). */
@@ -59,6 +62,9 @@ export class ServerConnection {
   readonly #hello: () => HelloMessage;
   readonly #events: ServerConnectionEvents;
   readonly #createSocket: WebSocketFactory;
+  readonly #acquire: AcquireOwnership | undefined;
+  #ownership: AbortController | undefined;
+  #release: (() => void) | undefined;
   #socket: WebSocket | undefined;
   #open = false;
   #running = false;
@@ -76,17 +82,20 @@ export class ServerConnection {
    * @param hello - builds the `hello` frame for each new socket (the token may have changed)
    * @param events - callbacks
    * @param createSocket - WebSocket factory
+   * @param acquire - waits for the socket-owner lock before the first dial (none: dial at once)
    */
   constructor(
     url: string,
     hello: () => HelloMessage,
     events: ServerConnectionEvents,
     createSocket: WebSocketFactory = (u) => new WebSocket(u),
+    acquire?: AcquireOwnership,
   ) {
     this.#url = url;
     this.#hello = hello;
     this.#events = events;
     this.#createSocket = createSocket;
+    this.#acquire = acquire;
   }
 
   /** The server URL this connection dials. */
@@ -114,7 +123,18 @@ export class ServerConnection {
     if (this.#running) return;
     this.#running = true;
     this.#attempt = 0;
-    this.#dial();
+    if (!this.#acquire || this.#release) return this.#dial();
+    this.#events.onConnecting();
+    const ownership = new AbortController();
+    this.#ownership = ownership;
+    this.#acquire(ownership.signal).then(
+      (release) => {
+        if (!this.#running || ownership.signal.aborted) return release();
+        this.#release = release;
+        this.#dial();
+      },
+      () => undefined, // aborted by stop()
+    );
   }
 
   /**
@@ -124,10 +144,17 @@ export class ServerConnection {
   stop(code = 1000, reason = 'client closed', final?: ClientMessage): void {
     this.#running = false;
     clearTimeout(this.#retryTimer);
+    this.#ownership?.abort();
     const socket = this.#socket;
     if (socket && final && socket.readyState === SOCKET_OPEN) socket.send(JSON.stringify(final));
     this.#teardown(new SessionError('DISCONNECTED', 'the connection was closed'));
     if (socket && socket.readyState <= SOCKET_OPEN) socket.close(code, reason);
+    this.#releaseOwnership();
+  }
+
+  #releaseOwnership(): void {
+    this.#release?.();
+    this.#release = undefined;
   }
 
   /** Sends a frame that expects no answer. Returns false when no authenticated socket is open. */
@@ -172,6 +199,7 @@ export class ServerConnection {
     }
     this.#socket = socket;
     this.#socketsOpened++;
+    this.#events.onDial();
     let helloSentAt = 0;
     socket.onopen = () => {
       helloSentAt = Date.now();
@@ -243,9 +271,10 @@ export class ServerConnection {
     if (socket !== this.#socket) return;
     this.#teardown(new SessionError('DISCONNECTED', `the connection closed (${info.code})`));
     this.#events.onClose(info);
-    if (!this.#running) return;
+    if (!this.#running) return this.#releaseOwnership();
     if (info.fatal) {
       this.#running = false;
+      this.#releaseOwnership();
       return;
     }
     const delay = reconnectDelay(this.#attempt++);

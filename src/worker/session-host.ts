@@ -25,6 +25,7 @@ import type { HelloMessage } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { decodeTokenClaims, isExpired, sameRoles, type TokenClaims } from '../shared/token-claims.js';
 import { ServerConnection, type WebSocketFactory } from './server-connection.js';
+import { acquireSocketOwnership, type AcquireOwnership } from './socket-owner-lock.js';
 import { Outbox } from './outbox.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { SessionStore } from './session-store.js';
@@ -56,6 +57,8 @@ export interface SessionHostOptions {
   lastTabGraceMs?: number;
   /** WebSocket factory (unit tests). */
   createSocket?: WebSocketFactory;
+  /** Socket-owner lock (default: the Web Lock `shared-session:socket-owner`). */
+  acquireOwnership?: AcquireOwnership;
 }
 
 /** Where the host persists its state (IndexedDB, or memory when unavailable). */
@@ -111,6 +114,7 @@ export class SessionHost implements HostApi {
   #queue: Promise<unknown> = Promise.resolve();
   readonly #topics: TopicSubscriptions;
   readonly #outbox: Outbox;
+  #newerBuild: string | undefined;
 
   /** @param options - see {@link SessionHostOptions} */
   constructor(options: SessionHostOptions) {
@@ -144,6 +148,12 @@ export class SessionHost implements HostApi {
       this.#openConnection(session);
     }
     this.#broadcastSession();
+    const tab = this.#tabs.get(registration.tabId)!;
+    if (this.#newerBuild) {
+      void tab.callbacks.onHostEvent({ type: 'update-available', buildId: this.#newerBuild });
+    }
+    if (this.#options.kind === 'leader' && session)
+      void tab.callbacks.onHostEvent({ type: 'token', token: session.token });
     return {
       protocol: PROTOCOL_VERSION,
       buildId: this.#options.buildId,
@@ -222,6 +232,21 @@ export class SessionHost implements HostApi {
     return Date.now();
   }
 
+  async reloadAllTabs(): Promise<void> {
+    this.#tabs.broadcast({ type: 'reload' });
+  }
+
+  /** Build id of this host. */
+  get buildId(): string {
+    return this.#options.buildId;
+  }
+
+  /** Another host of a newer build started (see `announceHost`): tell every tab. */
+  notifyNewerBuild(buildId: string): void {
+    this.#newerBuild = buildId;
+    this.#tabs.broadcast({ type: 'update-available', buildId });
+  }
+
   async inspect(): Promise<HostStats> {
     return {
       kind: this.#options.kind,
@@ -296,6 +321,7 @@ export class SessionHost implements HostApi {
     this.#outbox.setUser(session.userId);
     await this.#persist();
     this.#broadcastSession();
+    this.#shareToken(session);
     if (request.autoConnect) this.#openConnection(session);
     this.#scheduleRefresh();
     return this.#info() as SessionInfo;
@@ -355,6 +381,7 @@ export class SessionHost implements HostApi {
     session.expiresAt = claims.expiresAt;
     await this.#persist();
     this.#broadcastSession();
+    this.#shareToken(session);
   }
 
   #endSession(): void {
@@ -408,7 +435,8 @@ export class SessionHost implements HostApi {
       session.serverUrl,
       hello,
       {
-        onConnecting: () => {
+        onConnecting: () => this.#setStatus('CONNECTING'),
+        onDial: () => {
           this.#socketsOpened++;
           this.#setStatus('CONNECTING');
         },
@@ -434,6 +462,7 @@ export class SessionHost implements HostApi {
         },
       },
       this.#options.createSocket,
+      this.#options.acquireOwnership ?? acquireSocketOwnership,
     );
     this.#connection = connection;
     connection.start();
@@ -638,6 +667,11 @@ export class SessionHost implements HostApi {
     if (status === this.#status) return;
     this.#status = status;
     this.#tabs.broadcast({ type: 'status', status });
+  }
+
+  /** Leader hosts die with their tab: every tab keeps the freshest token so the next leader can resume. */
+  #shareToken(session: HostedSession): void {
+    if (this.#options.kind === 'leader') this.#tabs.broadcast({ type: 'token', token: session.token });
   }
 
   #broadcastSession(): void {

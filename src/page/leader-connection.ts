@@ -1,0 +1,111 @@
+import * as Comlink from 'comlink';
+import { HostUnavailableError } from '../errors/index.js';
+import type { HostApi } from '../protocol/host-api.js';
+import { HOSTS_CHANNEL, LEADER_LOCK, linkChannelName, type HostsMessage } from '../protocol/host-discovery.js';
+import { createBroadcastEndpoint } from '../shared/broadcast-endpoint.js';
+import type { HostConnection } from './host-connection.js';
+
+/** How often a tab repeats `hello` while no leader host has answered (the leader may be starting). */
+export const LEADER_HELLO_INTERVAL_MS = 100;
+
+/**
+ * Connects to the leader host, taking part in the election: every tab queues for the
+ * {@link LEADER_LOCK} Web Lock; the holder starts the host in a dedicated worker of its own and
+ * keeps the lock until it dies, when the next tab in the queue takes over (within the lock's
+ * release time, ~100 ms after the tab closed). Tabs find the current host on the hosts
+ * BroadcastChannel and talk to it over a private link channel (see `createBroadcastEndpoint`).
+ *
+ * @param tabId - this tab's id
+ * @param workerUrl - the app's own worker script, instead of the bundled one
+ */
+export function connectLeaderHost(tabId: string, workerUrl: string | URL | undefined): HostConnection {
+  const locks = globalThis.navigator?.locks;
+  if (!locks || typeof BroadcastChannel === 'undefined' || typeof Worker === 'undefined') {
+    const failed = Promise.reject(
+      new HostUnavailableError('this browser has neither SharedWorker nor Web Locks, BroadcastChannel and Worker'),
+    );
+    failed.catch(() => undefined);
+    return {
+      api: undefined as unknown as Comlink.Remote<HostApi>,
+      kind: 'leader',
+      failed,
+      onReplaced: () => undefined,
+      close: () => undefined,
+    };
+  }
+
+  let rejectFailed!: (error: unknown) => void;
+  const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
+  failed.catch(() => undefined);
+  const replacedListeners = new Set<() => void>();
+  const hosts = new BroadcastChannel(HOSTS_CHANNEL);
+  const resign = new AbortController();
+  let worker: Worker | undefined;
+  let hostId: string | undefined;
+  let link: (Comlink.Endpoint & { close(): void }) | undefined;
+  let api: Comlink.Remote<HostApi> | undefined;
+  let answered: (() => void) | undefined;
+  let helloTimer: ReturnType<typeof setInterval> | undefined;
+
+  void locks
+    .request(LEADER_LOCK, { signal: resign.signal }, () => {
+      // This tab leads: its dedicated worker hosts the session until the tab dies.
+      worker =
+        workerUrl === undefined
+          ? new Worker(new URL('../worker.js', import.meta.url), { type: 'module', name: 'shared-session-leader' })
+          : new Worker(workerUrl, { type: 'module', name: 'shared-session-leader' });
+      worker.addEventListener('error', () =>
+        rejectFailed(new HostUnavailableError('the shared-session leader worker failed to start')),
+      );
+      return new Promise<void>((release) => resign.signal.addEventListener('abort', () => release()));
+    })
+    .catch(() => undefined); // aborted by close()
+
+  const sayHello = () => hosts.postMessage({ type: 'hello', tabId } satisfies HostsMessage);
+  const lookForHost = () => {
+    clearInterval(helloTimer);
+    sayHello();
+    helloTimer = setInterval(sayHello, LEADER_HELLO_INTERVAL_MS);
+  };
+  hosts.addEventListener('message', (event: MessageEvent<HostsMessage>) => {
+    const message = event.data;
+    if (message?.type === 'welcome' && message.tabId === tabId && message.hostId !== hostId) {
+      clearInterval(helloTimer);
+      const replacing = hostId !== undefined;
+      hostId = message.hostId;
+      link?.close();
+      link = createBroadcastEndpoint(new BroadcastChannel(linkChannelName(message.hostId, tabId)));
+      api = Comlink.wrap<HostApi>(link);
+      answered?.();
+      answered = undefined;
+      if (replacing) for (const listener of replacedListeners) listener();
+    } else if (message?.type === 'host-ready' && message.kind === 'leader' && message.hostId !== hostId) {
+      lookForHost(); // a new leader took over: attach to it
+    }
+  });
+  lookForHost();
+
+  const ready = new Promise<void>((resolve) => (answered = resolve));
+  return {
+    get api(): Comlink.Remote<HostApi> {
+      if (api) return api;
+      // Calls made before the first welcome wait for it.
+      return new Proxy({} as Comlink.Remote<HostApi>, {
+        get:
+          (_, method: string) =>
+          (...args: unknown[]) =>
+            ready.then(() => (api as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args)),
+      });
+    },
+    kind: 'leader',
+    failed,
+    onReplaced: (callback) => void replacedListeners.add(callback),
+    close: () => {
+      clearInterval(helloTimer);
+      resign.abort();
+      link?.close();
+      hosts.close();
+      worker?.terminate();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import * as Comlink from 'comlink';
+import { linkChannelName, type HostsMessage } from '../protocol/host-discovery.js';
+import { createBroadcastEndpoint } from '../shared/broadcast-endpoint.js';
+import type { SessionHost } from './session-host.js';
+
+/**
+ * Serves `host` to every tab over BroadcastChannel: a tab says `hello` on the hosts channel, the
+ * host answers `welcome` and exposes itself on a link channel private to that tab, through the
+ * port-tunnelling endpoint (so comlink callback proxies work as over a SharedWorker port). Runs in
+ * the leader tab's dedicated worker.
+ *
+ * @param host - the session host
+ * @param hostId - this host's id (part of every link channel name, so a dead host's links go quiet)
+ * @param hosts - the hosts channel (from `announceHost`)
+ */
+export function serveOverBroadcast(host: SessionHost, hostId: string, hosts: BroadcastChannel): void {
+  const links = new Map<string, { close(): void }>();
+  hosts.addEventListener('message', (event: MessageEvent<HostsMessage>) => {
+    const message = event.data;
+    if (message?.type !== 'hello' || typeof message.tabId !== 'string') return;
+    links.get(message.tabId)?.close();
+    const endpoint = createBroadcastEndpoint(new BroadcastChannel(linkChannelName(hostId, message.tabId)));
+    links.set(message.tabId, endpoint);
+    Comlink.expose(host, endpoint);
+    hosts.postMessage({ type: 'welcome', tabId: message.tabId, hostId } satisfies HostsMessage);
+  });
+}
