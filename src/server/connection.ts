@@ -12,13 +12,15 @@ import { ExpiryTimer } from './expiry-timer.js';
 import { RateLimiter } from './rate-limit.js';
 import { SerialQueue } from './serial-queue.js';
 import type { SessionRegistry } from './session-registry.js';
-import { TOPICS_DISABLED_MESSAGE, type TopicHandler } from './topics.js';
+import type { TopicHandler } from './topics.js';
 import type { Logger, RateLimitOptions } from './types.js';
 
 /** The part of a WebSocket a {@link Connection} uses; `ws`'s `WebSocket` satisfies it. */
 export interface SocketLike {
   send(data: string): void;
   close(code: number, reason: string): void;
+  /** Bytes passed to `send` and not yet written to the network. */
+  readonly bufferedAmount: number;
 }
 
 /** What a connection needs from the server that owns it. */
@@ -29,8 +31,8 @@ export interface ConnectionHost {
   readonly schemaVersions: ReadonlySet<number> | undefined;
   readonly rateLimit: RateLimitOptions | false;
   readonly logger: Logger;
-  /** `undefined` until topics exist: topic messages are then refused with BAD_MESSAGE. */
-  readonly topics: TopicHandler | undefined;
+  /** The data plane: receives `subscribe`, `unsubscribe` and `publish`. */
+  readonly topics: TopicHandler;
   /** The connection authenticated into its session. */
   opened(connection: Connection): void;
   /** The client ended `sessionId`: every connection of that session must close with 4005. */
@@ -136,7 +138,7 @@ export class Connection {
     this.#clearTimers();
     const session = this.#session;
     if (session !== undefined) {
-      this.#host.topics?.disconnected(this);
+      this.#guard(() => this.#host.topics.disconnected(this));
       this.#guard(() => this.#host.registry.detach(session.sessionId, Date.now()));
     }
     this.#host.closed(this);
@@ -166,12 +168,26 @@ export class Connection {
    * @param message - a server message
    */
   send(message: ServerMessage): void {
+    this.sendText(JSON.stringify(message));
+  }
+
+  /**
+   * Sends a frame already serialised (a fan-out serialises a change once for every connection).
+   *
+   * @param text - the JSON text of one server message
+   */
+  sendText(text: string): void {
     if (this.#state === 'closed') return;
     try {
-      this.#socket.send(JSON.stringify(message));
+      this.#socket.send(text);
     } catch (error) {
       this.#host.logger.error(`send failed: ${describe(error)}`);
     }
+  }
+
+  /** Bytes sent but not yet written to the network: how far the client is behind. */
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
   }
 
   /**
@@ -211,9 +227,6 @@ export class Connection {
       case 'subscribe':
       case 'unsubscribe':
       case 'publish':
-        if (this.#host.topics === undefined) {
-          return this.sendError(messageId(message), 'BAD_MESSAGE', TOPICS_DISABLED_MESSAGE);
-        }
         return this.#host.topics.handle(this, message);
       default:
         return assertNever(message);

@@ -54,3 +54,31 @@ export const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
 /** How long `close()` waits for sockets to finish their close handshake before terminating them. */
 export const SHUTDOWN_GRACE_MS = 2_000;
+
+/** Largest `data` of one change, in UTF-8 bytes of its JSON (256 KiB, the host's own limit). Larger publishes get `error` PAYLOAD_TOO_LARGE. */
+export const DEFAULT_MAX_CHANGE_BYTES = 256 * 1024;
+
+/** Changes read from the store per batch while a subscription catches up. */
+export const CATCH_UP_BATCH_SIZE = 500;
+
+/**
+ * Bytes a socket may have waiting to be written before a catching-up subscription stops reading
+ * the store until the client has taken them (1 MiB): catch-up never floods a slow client.
+ */
+export const CATCH_UP_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * Bytes a socket may have waiting to be written before its live subscriptions stop receiving the
+ * shared frames and fall back to reading the store at the client's pace (4 MiB): a slow consumer
+ * costs the server no memory beyond this and never loses a change.
+ */
+export const MAX_SEND_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** How often a paused subscription checks whether its socket drained. */
+export const DRAIN_POLL_MS = 10;
+
+/** Wait before retrying a store read that failed while a subscription caught up. */
+export const STORE_RETRY_MS = 1_000;
+
+/** Directory of the durable topic store when the CLI gets neither `--data` nor `--memory`. */
+export const DEFAULT_DATA_DIR = './data';

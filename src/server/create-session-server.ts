@@ -3,12 +3,14 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { CloseCode } from '../protocol/close-codes.js';
 import { createTokenVerifier } from './auth.js';
+import { createLocalChangeFeed } from './change-feed.js';
 import { closeReason } from './close-reason.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import {
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_HELLO_TIMEOUT_MS,
   DEFAULT_HOST,
+  DEFAULT_MAX_CHANGE_BYTES,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_PORT,
   DEFAULT_RATE_LIMIT_BURST,
@@ -19,8 +21,11 @@ import { Heartbeat } from './heartbeat.js';
 import { createHttpHandler } from './http-handler.js';
 import { LiveConnections } from './live-connections.js';
 import { createConsoleLogger, silentLogger } from './logger.js';
+import { openTopicStore } from './open-store.js';
+import { compilePermissions } from './permissions.js';
 import { RateLimiter } from './rate-limit.js';
 import { createMemorySessionRegistry } from './session-registry.js';
+import { TopicService } from './topic-service.js';
 import type {
   RateLimitOptions,
   SchemaOptions,
@@ -34,19 +39,27 @@ const WS_MESSAGE_TOO_BIG = 1009;
 
 /**
  * Starts the reference server: a WebSocket endpoint (any path) that authenticates each socket with
- * a JWT in its first frame, keeps sessions resumable across reconnects, and closes with a 4xxx code
- * for every refusal (see PROTOCOL.md). Plain `GET /health` returns {@link SessionServer.stats} as JSON.
+ * a JWT in its first frame, keeps sessions resumable across reconnects, serves topics (subscribe
+ * with a resumable cursor, publish exactly once by clientId, shared fan-out), and closes with a
+ * 4xxx code for every refusal (see PROTOCOL.md). Plain `GET /health` returns
+ * {@link SessionServer.stats} as JSON.
  *
  * Import from `shared-session/server`.
  *
- * @param options - port, host, token verification and limits; only `auth` is required
+ * @param options - port, host, token verification, topic permissions and store, limits; only `auth` is required
  * @returns the running server, once it listens
- * @throws TypeError for invalid options; the listen error (e.g. `EADDRINUSE`) when the port is taken
+ * @throws TypeError for invalid options; the store's error when `store: { path }` cannot be opened;
+ *   the listen error (e.g. `EADDRINUSE`) when the port is taken
  * @example
  * ```ts
  * import { createSessionServer } from 'shared-session/server';
  *
- * const server = await createSessionServer({ port: 0, auth: { secret: 'dev-secret', audience: 'my-app' } });
+ * const server = await createSessionServer({
+ *   port: 0,
+ *   auth: { secret: 'dev-secret', audience: 'my-app' },
+ *   store: { path: './data' },
+ *   permissions: { 'public:*': { read: ['*'], write: ['admin'] }, 'user:{sub}': { read: ['*'], write: ['*'] } },
+ * });
  * console.log(`listening on ${server.url}`);
  * process.on('SIGTERM', () => void server.close());
  * ```
@@ -75,6 +88,21 @@ export async function createSessionServer(options: SessionServerOptions): Promis
   const registry = options.sessionRegistry ?? createMemorySessionRegistry();
   const verifier = createTokenVerifier(options.auth);
   const schemaVersions = servedSchemaVersions(options.schema);
+  const access = compilePermissions(options.permissions);
+  const maxChangeBytes = positiveInteger(options.maxChangeBytes ?? DEFAULT_MAX_CHANGE_BYTES, 'maxChangeBytes');
+  const feed =
+    options.changeFeed ??
+    createLocalChangeFeed((error) => logger.error(`change listener failed: ${describeError(error)}`));
+  if (typeof feed.announce !== 'function' || typeof feed.listen !== 'function') {
+    throw new TypeError('"changeFeed" must have announce() and listen()');
+  }
+  // Opened last among the options, so that an invalid option never leaves a store open.
+  const opened = await openTopicStore(options.store);
+  const topics = new TopicService({ store: opened.store, feed, access, logger, maxChangeBytes });
+  const closeTopics = async (): Promise<void> => {
+    if (options.changeFeed === undefined) await feed.close();
+    if (opened.owned) await opened.store.close();
+  };
 
   const live = new LiveConnections();
   const sockets = new Map<WebSocket, Connection>();
@@ -87,7 +115,7 @@ export async function createSessionServer(options: SessionServerOptions): Promis
     schemaVersions,
     rateLimit,
     logger,
-    topics: undefined,
+    topics,
     opened: (connection) => live.add(connection),
     closed: (connection) => live.delete(connection),
     ended: (sessionId) => {
@@ -98,9 +126,9 @@ export async function createSessionServer(options: SessionServerOptions): Promis
   const stats = (): SessionServerStats => ({
     sessions: live.sessions,
     sockets: sockets.size,
-    subscriptions: 0,
     socketsOpened,
     socketsByUser: live.socketsByUser(),
+    ...topics.stats(),
   });
 
   // ws closes an oversized frame's socket with 1009 before telling us; this subclass (the documented
@@ -174,6 +202,7 @@ export async function createSessionServer(options: SessionServerOptions): Promis
     });
   } catch (error) {
     heartbeat.stop();
+    await closeTopics().catch(() => {});
     throw error;
   }
   http.on('error', (error) => logger.error(`http server error: ${error.message}`));
@@ -181,6 +210,7 @@ export async function createSessionServer(options: SessionServerOptions): Promis
   const address = http.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
   const url = `ws://${urlHost(host)}:${boundPort}`;
+  logger.info(`server on ${url}: topics kept ${opened.description}`);
 
   async function shutdown(): Promise<void> {
     heartbeat.stop();
@@ -202,6 +232,11 @@ export async function createSessionServer(options: SessionServerOptions): Promis
     http.closeAllConnections();
     wss.close();
     await httpClosed;
+    try {
+      await closeTopics();
+    } catch (error) {
+      logger.error(`closing the topic store failed: ${describeError(error)}`);
+    }
     logger.info(`server on ${url} closed`);
   }
 
@@ -209,6 +244,7 @@ export async function createSessionServer(options: SessionServerOptions): Promis
     url,
     port: boundPort,
     stats,
+    publish: (topic, data) => topics.publish(topic, data),
     terminateSockets(userId) {
       let count = 0;
       for (const [ws, connection] of sockets) {
@@ -223,6 +259,10 @@ export async function createSessionServer(options: SessionServerOptions): Promis
       return closing;
     },
   };
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function positiveInteger(value: number, name: string): number {

@@ -12,6 +12,10 @@
  * @module
  */
 export { createSessionServer } from './create-session-server.js';
+export { createLocalChangeFeed, type ChangeFeed, type ChangeListener } from './change-feed.js';
+export { USER_TOPIC_PREFIX, type TopicPermissions, type TopicRule } from './permissions.js';
+export type { TopicStoreOption } from './open-store.js';
+export * from './store/index.js';
 export type {
   AuthOptions,
   Logger,

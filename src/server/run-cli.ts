@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_HOST, DEFAULT_PORT } from './constants.js';
+import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT } from './constants.js';
 import { createSessionServer } from './create-session-server.js';
 import { HEALTH_PATH } from './http-handler.js';
 import { createConsoleLogger } from './logger.js';
@@ -37,7 +38,8 @@ export const EXIT_USAGE = 2;
  */
 export const CLI_USAGE = `usage: shared-session-server [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}]
          (--secret S | --public-key-file FILE | --jwks-url URL)
-         [--issuer I] [--audience A] [--roles-claim roles] [--schema-version N ...] [--data DIR]
+         [--issuer I] [--audience A] [--roles-claim roles] [--schema-version N ...]
+         [--data DIR | --memory]
 
   --port N              port to listen on (0 = a free port; default ${DEFAULT_PORT})
   --host H              interface to bind (default ${DEFAULT_HOST})
@@ -48,7 +50,8 @@ export const CLI_USAGE = `usage: shared-session-server [--port ${DEFAULT_PORT}] 
   --audience A          required "aud" (repeatable: any of them)
   --roles-claim C       claim holding the roles (default roles)
   --schema-version N    served schema version (repeatable)
-  --data DIR            directory of the durable store (arrives with topics)
+  --data DIR            keep topics in the durable LMDB store in DIR (default ${DEFAULT_DATA_DIR})
+  --memory              keep topics in memory only (lost when the server stops)
   --help                print this help`;
 
 /**
@@ -93,6 +96,7 @@ const ARG_OPTIONS = {
   'roles-claim': { type: 'string' },
   'schema-version': { type: 'string', multiple: true },
   data: { type: 'string' },
+  memory: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
 
@@ -159,6 +163,7 @@ export async function runCli(argv: readonly string[], context: CliContext = {}):
   const err = context.err ?? ((line: string) => console.error(line));
 
   let options: SessionServerOptions;
+  let storeLine: string;
   try {
     const { values } = parseArgs({ args: [...argv], options: ARG_OPTIONS, strict: true, allowPositionals: false });
     if (values.help) {
@@ -168,16 +173,21 @@ export async function runCli(argv: readonly string[], context: CliContext = {}):
     const versions = (values['schema-version'] ?? []).map((v) =>
       integer(v, 'schema-version', 0, Number.MAX_SAFE_INTEGER),
     );
+    if (values.memory && values.data !== undefined) throw new UsageError('give only one of --data or --memory');
+    if (values.data === '') throw new UsageError('--data must name a directory');
+    const dataDir = values.memory ? undefined : resolve(values.data ?? DEFAULT_DATA_DIR);
+    storeLine =
+      dataDir === undefined
+        ? 'topics kept in memory (lost when the server stops; --data DIR keeps them)'
+        : `topics kept in the LMDB store at ${dataDir}`;
     options = {
       port: values.port === undefined ? DEFAULT_PORT : integer(values.port, 'port', 0, 65535),
       host: values.host ?? DEFAULT_HOST,
       auth: await authFrom(values, env),
       ...(versions.length > 0 && { schema: { versions } }),
       logger: context.logger ?? createConsoleLogger(),
+      store: dataDir === undefined ? 'memory' : { path: dataDir },
     };
-    if (values.data !== undefined) {
-      out(`note: --data ${values.data} accepted; the durable store arrives with topics, sessions are kept in memory`);
-    }
   } catch (error) {
     // parseArgs throws TypeErrors with a code (unknown option, missing value); ours are UsageErrors.
     err(`shared-session-server: ${error instanceof Error ? error.message : String(error)}`);
@@ -196,6 +206,7 @@ export async function runCli(argv: readonly string[], context: CliContext = {}):
 
   const healthUrl = `${server.url.replace(/^ws/, 'http')}${HEALTH_PATH}`;
   out(`shared-session-server listening on ${server.url} (health: ${healthUrl})`);
+  out(storeLine);
   context.onListening?.(server);
 
   await new Promise<void>((resolve) => {

@@ -1,4 +1,8 @@
 import type { KeyObject, webcrypto } from 'node:crypto';
+import type { JsonValue } from '../protocol/messages.js';
+import type { ChangeFeed } from './change-feed.js';
+import type { TopicStoreOption } from './open-store.js';
+import type { TopicPermissions } from './permissions.js';
 import type { SessionRegistry } from './session-registry.js';
 
 /**
@@ -121,6 +125,30 @@ export interface SessionServerOptions {
    * ({@link createMemorySessionRegistry}) that forgets idle sessions after 24 h.
    */
   sessionRegistry?: SessionRegistry;
+  /**
+   * Who may read and write which topic: patterns (`*`, `{sub}`) mapped to roles, first match wins.
+   * Default: every authenticated user may read and write every topic except other users'
+   * `user:<sub>` topics, which are private to their user whatever this option says unless a
+   * `user:` pattern decides otherwise. See {@link TopicPermissions}.
+   */
+  permissions?: TopicPermissions;
+  /**
+   * Where topics are kept: `'memory'` (default; lost on exit), `{ path }` for the durable LMDB
+   * store in that directory (opened by the server, closed by `close()`), or a {@link TopicStore}
+   * you opened and close yourself.
+   */
+  store?: TopicStoreOption;
+  /**
+   * Largest `data` of one change in UTF-8 bytes of JSON; a larger `publish` is answered
+   * `error` PAYLOAD_TOO_LARGE. Default {@link DEFAULT_MAX_CHANGE_BYTES} (256 KiB).
+   */
+  maxChangeBytes?: number;
+  /**
+   * How appended changes reach the shared subscriptions. Default: in-process
+   * ({@link createLocalChangeFeed}). A feed shared by several processes (e.g. Redis pub/sub) lets
+   * each process fan out the changes the others appended to a shared store. Not closed by `close()`.
+   */
+  changeFeed?: ChangeFeed;
 }
 
 /**
@@ -138,8 +166,14 @@ export interface SessionServerStats {
   sessions: number;
   /** Open sockets, authenticated or not. */
   sockets: number;
-  /** Topic subscriptions (0 until topics exist). */
+  /** Connection-level topic subscriptions (a connection subscribed to 3 topics counts 3). */
   subscriptions: number;
+  /** Shared fan-out groups: one per (topic, effective read permission) that has subscribers. */
+  topics: number;
+  /** `change` frames sent since the server started (catch-up and live, all connections). */
+  changesSent: number;
+  /** Changes appended since the server started, from clients and `publish()`; duplicates excluded. */
+  changesStored: number;
   /** Sockets accepted since the server started. */
   socketsOpened: number;
   /** Open authenticated sockets per user (`sub`). */
@@ -166,6 +200,21 @@ export interface SessionServer {
   /** Current counters. */
   stats(): SessionServerStats;
   /**
+   * Appends a change to a topic as the server (no permission check) and fans it out to every
+   * subscriber.
+   *
+   * @param topic - 1–256 printable characters
+   * @param data - any JSON value, at most `maxChangeBytes` as JSON
+   * @returns the change's seq, once it is stored
+   * @throws TypeError for a bad topic or data that is not JSON, RangeError for data over the
+   *   limit (as rejections); the store's error when the append fails
+   * @example
+   * ```ts
+   * const { seq } = await server.publish('public:news', { title: 'Deploy finished' });
+   * ```
+   */
+  publish(topic: string, data: JsonValue): Promise<{ seq: number }>;
+  /**
    * Destroys sockets without a close handshake (clients see 1006), all of them or those of one
    * user. For tests of network failures.
    *
@@ -173,6 +222,9 @@ export interface SessionServer {
    * @returns the number of sockets destroyed
    */
   terminateSockets(userId?: string): number;
-  /** Closes every socket with 4503 SERVER_SHUTDOWN, then the HTTP server. Idempotent. */
+  /**
+   * Closes every socket with 4503 SERVER_SHUTDOWN, then the HTTP server, then the topic store when
+   * the server opened it (`'memory'` or `{ path }`, not a store passed in). Idempotent.
+   */
   close(): Promise<void>;
 }

@@ -19,7 +19,7 @@ describe('bad input after hello', () => {
       ['[1, 2, 3]', undefined],
       ['"just a string"', undefined],
       ['null', undefined],
-      [{ id: 1 }, undefined],
+      [{ id: 1 }, 1],
       [{ type: 'teleport', id: 7 }, 7],
       [{ type: 'ping' }, undefined],
       [{ type: 'ping', id: -1 }, undefined],
@@ -48,16 +48,23 @@ describe('bad input after hello', () => {
     await client.close();
   });
 
-  it('refuses topic messages with BAD_MESSAGE until topics are enabled', async () => {
+  it('answers malformed topic messages with BAD_MESSAGE and the request id, and keeps the socket', async () => {
     server = await startServer();
     const { client } = await connectSession(server, await mint());
-    client.send({ type: 'subscribe', id: 1, topic: 'news', after: 0 });
-    client.send({ type: 'publish', id: 2, topic: 'news', clientId: 'c1', data: { hi: 1 } });
-    client.send({ type: 'unsubscribe', topic: 'news' });
-    const message = 'topics are not enabled on this server';
-    expect(await client.next()).toEqual({ type: 'error', id: 1, code: 'BAD_MESSAGE', message });
-    expect(await client.next()).toEqual({ type: 'error', id: 2, code: 'BAD_MESSAGE', message });
-    expect(await client.next()).toEqual({ type: 'error', code: 'BAD_MESSAGE', message });
+    client.send({ type: 'subscribe', id: 1, topic: '', after: 0 });
+    client.send({ type: 'subscribe', id: 2, topic: 'news', after: -1 });
+    client.send({ type: 'publish', id: 3, topic: 'news', clientId: '', data: 1 });
+    client.send({ type: 'publish', id: 4, topic: 'news', clientId: 'c1' });
+    client.send({ type: 'unsubscribe', topic: 'x'.repeat(257) });
+    // A lone surrogate passes JSON.parse but no store key can hold it.
+    client.send('{"type":"publish","id":5,"topic":"news\\ud800","clientId":"c1","data":1}');
+    client.send({ type: 'ping', id: 6 });
+    for (const id of [1, 2, 3, 4])
+      expect(await client.next()).toMatchObject({ type: 'error', id, code: 'BAD_MESSAGE' });
+    expect(await client.next()).toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
+    expect(await client.next()).toMatchObject({ type: 'error', id: 5, code: 'BAD_MESSAGE' });
+    expect(await client.next()).toMatchObject({ type: 'pong', id: 6 });
+    expect(server.stats()).toMatchObject({ subscriptions: 0, changesStored: 0 });
     await client.close();
   });
 });

@@ -42,7 +42,17 @@ async function fails(argv: string[], env: Record<string, string> = {}) {
 
 describe('runCli', () => {
   it('starts on port 0 with --secret, prints the URL, serves sessions, and exits 0 after shutdown', async () => {
-    const cli = await start(['--port', '0', '--secret', SECRET, '--schema-version', '2', '--schema-version', '3']);
+    const cli = await start([
+      '--port',
+      '0',
+      '--secret',
+      SECRET,
+      '--schema-version',
+      '2',
+      '--schema-version',
+      '3',
+      '--memory',
+    ]);
     expect(cli.out[0]).toBe(
       `shared-session-server listening on ${cli.server.url} (health: ${cli.server.url.replace('ws', 'http')}/health)`,
     );
@@ -52,11 +62,28 @@ describe('runCli', () => {
     expect((await client.closed).code).toBe(4503);
   });
 
-  it(`reads the secret from SHARED_SESSION_SECRET and accepts --data with a note`, async () => {
-    const cli = await start(['--port', '0', '--data', './data'], { SHARED_SESSION_SECRET: SECRET });
-    expect(cli.out.some((l) => l.includes('--data ./data accepted'))).toBe(true);
-    const { client } = await connectSession(cli.server, await mint());
+  it('reads the secret from SHARED_SESSION_SECRET and keeps topics in LMDB at --data, across a restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shared-session-cli-data-'));
+    const env = { SHARED_SESSION_SECRET: SECRET };
+    const first = await start(['--port', '0', '--data', dir], env);
+    expect(first.out[1]).toBe(`topics kept in the LMDB store at ${dir}`);
+    expect(await first.server.publish('news', 'one')).toEqual({ seq: 1 });
+    expect(await first.stop()).toBe(0);
+
+    const second = await start(['--port', '0', '--data', dir], env);
+    expect(await second.server.publish('news', 'two')).toEqual({ seq: 2 });
+    const { client } = await connectSession(second.server, await mint());
+    client.send({ type: 'subscribe', id: 1, topic: 'news', after: 0 });
+    expect(await client.next()).toEqual({ type: 'subscribed', id: 1, topic: 'news', head: 2 });
+    expect(await client.next()).toMatchObject({ type: 'change', seq: 1, data: 'one' });
+    expect(await client.next()).toMatchObject({ type: 'change', seq: 2, data: 'two' });
     await client.close();
+    expect(await second.stop()).toBe(0);
+  });
+
+  it('keeps topics in memory with --memory and says so', async () => {
+    const cli = await start(['--port', '0', '--secret', SECRET, '--memory']);
+    expect(cli.out[1]).toMatch(/^topics kept in memory/);
     expect(await cli.stop()).toBe(0);
   });
 
@@ -66,6 +93,7 @@ describe('runCli', () => {
     const file = join(dir, 'key.pem');
     await writeFile(file, await exportSPKI(publicKey));
     const cli = await start([
+      '--memory',
       '--port',
       '0',
       '--public-key-file',
@@ -94,6 +122,7 @@ describe('runCli', () => {
     ['two keys', ['--secret', 's', '--jwks-url', 'https://x.test/jwks'], 'give only one of'],
     ['a missing key file', ['--public-key-file', '/nonexistent/key.pem'], 'cannot read --public-key-file'],
     ['a bad schema version', ['--secret', 's', '--schema-version', 'v2'], '--schema-version must be an integer'],
+    ['both --data and --memory', ['--secret', 's', '--data', 'd', '--memory'], 'give only one of --data or --memory'],
   ])('exits 2 with a clear message for %s', async (_, argv, message) => {
     const { code, err } = await fails(argv);
     expect(code).toBe(EXIT_USAGE);

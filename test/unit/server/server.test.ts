@@ -40,7 +40,16 @@ describe('stats', () => {
   it('counts sockets, sessions, sockets per user and sockets opened', async () => {
     server = await startServer();
     const s = server;
-    expect(s.stats()).toEqual({ sessions: 0, sockets: 0, subscriptions: 0, socketsOpened: 0, socketsByUser: {} });
+    expect(s.stats()).toEqual({
+      sessions: 0,
+      sockets: 0,
+      subscriptions: 0,
+      topics: 0,
+      changesSent: 0,
+      changesStored: 0,
+      socketsOpened: 0,
+      socketsByUser: {},
+    });
 
     const shared = randomUUID();
     const alice1 = await connectSession(s, await mint({ sub: 'alice' }), { sessionId: shared });
@@ -52,6 +61,9 @@ describe('stats', () => {
       sessions: 2,
       sockets: 4,
       subscriptions: 0,
+      topics: 0,
+      changesSent: 0,
+      changesStored: 0,
       socketsOpened: 4,
       socketsByUser: { alice: 2, bob: 1 },
     });

@@ -1,0 +1,227 @@
+import type { JsonValue, PublishMessage, SubscribeMessage } from '../protocol/messages.js';
+import { MAX_TOPIC_LENGTH } from '../protocol/parse.js';
+import type { ChangeFeed } from './change-feed.js';
+import type { Connection } from './connection.js';
+import type { TopicAccess } from './permissions.js';
+import type { StoredChange, TopicStore } from './store/topic-store.js';
+import { TopicGroup, type TopicContext } from './topic-group.js';
+import { TopicSubscription } from './topic-subscription.js';
+import type { TopicHandler, TopicMessage } from './topics.js';
+import type { Logger } from './types.js';
+
+/** What a {@link TopicService} is built from. */
+export interface TopicServiceOptions {
+  store: TopicStore;
+  feed: ChangeFeed;
+  access: TopicAccess;
+  logger: Logger;
+  /** Largest `data` in UTF-8 bytes of JSON. */
+  maxChangeBytes: number;
+}
+
+/** The data-plane part of `stats()`. */
+export interface TopicStats {
+  /** Connection-level topic subscriptions (catching up or live). */
+  subscriptions: number;
+  /** Shared fan-out groups: one per (topic, effective read permission) with subscribers. */
+  topics: number;
+  /** `change` frames sent since the server started (catch-up and live). */
+  changesSent: number;
+  /** Changes appended since the server started (duplicates excluded). */
+  changesStored: number;
+}
+
+// With the u flag this matches lone surrogates only; the stores refuse them in keys.
+const LONE_SURROGATE = /\p{Surrogate}/u;
+const CONTROL = /[\u0000-\u001f]/;
+
+/**
+ * The data plane (spec §6): `subscribe`, `unsubscribe` and `publish` of every connection, the
+ * shared fan-out groups, and `server.publish`.
+ *
+ * - `subscribe`: read permission, then `subscribed {head}`, then every change after `after` (from
+ *   the store), then live ones. A second `subscribe` of a topic on one connection replaces the first.
+ * - `publish`: write permission, size limit, `store.append` with the clientId (a duplicate is
+ *   answered with the original seq and not fanned out again), `published`, then the change is
+ *   announced on the {@link ChangeFeed}, from which every group of the topic emits it.
+ */
+export class TopicService implements TopicHandler {
+  readonly #options: TopicServiceOptions;
+  readonly #context: TopicContext;
+  readonly #counters = { changesSent: 0, changesStored: 0 };
+  /** Groups by `grant NUL topic` (a topic never contains NUL). */
+  readonly #groups = new Map<string, TopicGroup>();
+  readonly #byConnection = new Map<Connection, Map<string, TopicSubscription>>();
+  #subscriptions = 0;
+
+  /** @param options - store, feed, permissions, logger, limits */
+  constructor(options: TopicServiceOptions) {
+    this.#options = options;
+    this.#context = { store: options.store, feed: options.feed, logger: options.logger, counters: this.#counters };
+  }
+
+  /** Counters for `stats()`. */
+  stats(): TopicStats {
+    return {
+      subscriptions: this.#subscriptions,
+      topics: this.#groups.size,
+      changesSent: this.#counters.changesSent,
+      changesStored: this.#counters.changesStored,
+    };
+  }
+
+  handle(connection: Connection, message: TopicMessage): void | Promise<void> {
+    switch (message.type) {
+      case 'subscribe':
+        return this.#subscribe(connection, message);
+      case 'unsubscribe':
+        return this.#unsubscribe(connection, message.topic);
+      case 'publish':
+        return this.#publish(connection, message);
+    }
+  }
+
+  disconnected(connection: Connection): void {
+    const subscriptions = this.#byConnection.get(connection);
+    if (subscriptions === undefined) return;
+    this.#byConnection.delete(connection);
+    for (const subscription of subscriptions.values()) this.#release(subscription);
+  }
+
+  /**
+   * Appends a change as the server (no permission check, no clientId) and fans it out.
+   *
+   * @throws TypeError for a topic the protocol would refuse or data that is not JSON; RangeError
+   *   for data over `maxChangeBytes`; the store's error when the append fails
+   */
+  async publish(topic: string, data: JsonValue): Promise<{ seq: number }> {
+    if (typeof topic !== 'string' || !isWellFormedTopic(topic)) {
+      throw new TypeError(`"topic" must be a string of 1–${MAX_TOPIC_LENGTH} printable characters`);
+    }
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(data);
+    } catch (cause) {
+      throw new TypeError('"data" must be a JSON value', { cause });
+    }
+    // JSON.stringify returns undefined for undefined, functions and symbols.
+    if (typeof json !== 'string') throw new TypeError('"data" must be a JSON value');
+    const bytes = Buffer.byteLength(json);
+    if (bytes > this.#options.maxChangeBytes) {
+      throw new RangeError(`"data" is ${bytes} bytes of JSON; the limit is ${this.#options.maxChangeBytes}`);
+    }
+    // A copy, so that what subscribers receive is what was stored even if the caller mutates `data`.
+    const { change, duplicate } = await this.#options.store.append(topic, JSON.parse(json) as JsonValue);
+    if (!duplicate) this.#stored(change);
+    return { seq: change.seq };
+  }
+
+  async #subscribe(connection: Connection, { id, topic, after }: SubscribeMessage): Promise<void> {
+    const session = connection.session;
+    if (session === undefined) return;
+    if (!isWellFormedTopic(topic)) return connection.sendError(id, 'BAD_MESSAGE', '"topic" must be well-formed UTF-16');
+    const grant = this.#options.access.readGrant(topic, session);
+    if (grant === undefined) {
+      return connection.sendError(id, 'FORBIDDEN', `not allowed to read topic ${JSON.stringify(topic)}`);
+    }
+    const subscription = new TopicSubscription(connection, this.#groupFor(topic, grant), after, this.#context);
+    this.#attach(connection, topic, subscription);
+    let head: number;
+    try {
+      await subscription.group.ready;
+      head = await this.#options.store.head(topic);
+    } catch (error) {
+      this.#options.logger.error(`topic ${JSON.stringify(topic)}: subscribe failed: ${String(error)}`);
+      if (this.#detach(connection, topic, subscription)) {
+        connection.sendError(id, 'INTERNAL', 'the topic store failed; retrying may work');
+      }
+      return;
+    }
+    if (!subscription.active) return; // the socket closed meanwhile
+    connection.send({ type: 'subscribed', id, topic, head });
+    subscription.start();
+  }
+
+  #unsubscribe(connection: Connection, topic: string): void {
+    const subscription = this.#byConnection.get(connection)?.get(topic);
+    if (subscription !== undefined) this.#detach(connection, topic, subscription);
+  }
+
+  async #publish(connection: Connection, { id, topic, clientId, data }: PublishMessage): Promise<void> {
+    const session = connection.session;
+    if (session === undefined) return;
+    if (!isWellFormedTopic(topic) || LONE_SURROGATE.test(clientId)) {
+      return connection.sendError(id, 'BAD_MESSAGE', '"topic" and "clientId" must be well-formed UTF-16');
+    }
+    if (!this.#options.access.canWrite(topic, session)) {
+      return connection.sendError(id, 'FORBIDDEN', `not allowed to publish to topic ${JSON.stringify(topic)}`);
+    }
+    // `data` came from JSON.parse, so it serialises.
+    const bytes = Buffer.byteLength(JSON.stringify(data));
+    if (bytes > this.#options.maxChangeBytes) {
+      return connection.sendError(
+        id,
+        'PAYLOAD_TOO_LARGE',
+        `"data" is ${bytes} bytes of JSON; the limit is ${this.#options.maxChangeBytes}`,
+      );
+    }
+    let result;
+    try {
+      result = await this.#options.store.append(topic, data, { clientId });
+    } catch (error) {
+      this.#options.logger.error(`topic ${JSON.stringify(topic)}: append failed: ${String(error)}`);
+      return connection.sendError(id, 'INTERNAL', 'the topic store failed; retrying may work');
+    }
+    const { change, duplicate } = result;
+    connection.send({ type: 'published', id, topic, seq: change.seq, duplicate });
+    if (!duplicate) this.#stored(change);
+  }
+
+  #stored(change: StoredChange): void {
+    this.#counters.changesStored++;
+    this.#options.feed.announce(change);
+  }
+
+  #groupFor(topic: string, grant: string): TopicGroup {
+    const key = `${grant}\u0000${topic}`;
+    let group = this.#groups.get(key);
+    if (group === undefined) this.#groups.set(key, (group = new TopicGroup(key, topic, this.#context)));
+    return group;
+  }
+
+  /** Registers a subscription, replacing the connection's previous one of the topic. */
+  #attach(connection: Connection, topic: string, subscription: TopicSubscription): void {
+    let subscriptions = this.#byConnection.get(connection);
+    if (subscriptions === undefined) this.#byConnection.set(connection, (subscriptions = new Map()));
+    const previous = subscriptions.get(topic);
+    subscriptions.set(topic, subscription);
+    this.#subscriptions++;
+    // Released after the new one joined, so that a shared group survives the replacement.
+    if (previous !== undefined) this.#release(previous);
+  }
+
+  /** Removes a subscription if it is still the connection's current one; returns whether it was. */
+  #detach(connection: Connection, topic: string, subscription: TopicSubscription): boolean {
+    const subscriptions = this.#byConnection.get(connection);
+    if (subscriptions?.get(topic) !== subscription) return false;
+    subscriptions.delete(topic);
+    if (subscriptions.size === 0) this.#byConnection.delete(connection);
+    this.#release(subscription);
+    return true;
+  }
+
+  /** Stops a subscription and drops its group when it was the last member. */
+  #release(subscription: TopicSubscription): void {
+    if (!subscription.active) return;
+    subscription.stop();
+    this.#subscriptions--;
+    const { group } = subscription;
+    if (group.size > 0) return;
+    group.close();
+    if (this.#groups.get(group.key) === group) this.#groups.delete(group.key);
+  }
+}
+
+function isWellFormedTopic(topic: string): boolean {
+  return topic.length > 0 && topic.length <= MAX_TOPIC_LENGTH && !CONTROL.test(topic) && !LONE_SURROGATE.test(topic);
+}
