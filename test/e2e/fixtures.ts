@@ -1,5 +1,5 @@
 import { test as base, expect, type Page } from '@playwright/test';
-import { decodeJwt, SignJWT } from 'jose';
+import { decodeJwt } from 'jose';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,43 +14,33 @@ import type {
   StartResult,
 } from './app/harness-types.ts';
 import { APP_URL_ENV, DIST_DIR } from './paths.ts';
+import type * as ServerModule from '../../src/server/index.ts';
+import type * as TestingKit from '../../src/testing/index.ts';
 
 export { expect };
 export type { ClientSetup, ConnectionStatus, HostStats, PageEvents, RefreshSetup, SessionInfo, StartResult };
 
 /** `stats()` of the reference server. */
-export interface ServerStats {
-  sessions: number;
-  sockets: number;
-  subscriptions: number;
-  /** Sockets accepted since the server started. */
-  socketsOpened: number;
-  /** Open sockets per `sub`. */
-  socketsByUser: Record<string, number>;
-}
-
-export interface SessionServerOptions {
-  port: number;
-  host?: string;
-  auth: { secret: string; issuer?: string; audience?: string; rolesClaim?: string };
-  schema?: { version?: number; versions?: number[] };
-  helloTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-  maxPayloadBytes?: number;
-  rateLimit?: { messagesPerSecond: number; burst: number } | false;
-  logger?: { info(message: string): void; warn(message: string): void; error(message: string): void } | false;
-}
+export type ServerStats = ServerModule.SessionServerStats;
+/** Options of `createSessionServer`. */
+export type SessionServerOptions = ServerModule.SessionServerOptions;
+/** A cuttable TCP proxy of the testing kit. */
+export type TcpProxy = TestingKit.TcpProxy;
 
 /** The handle `createSessionServer` resolves to, plus the secret the fixture chose. */
-export interface SessionServer {
-  /** `ws://127.0.0.1:PORT` */
-  url: string;
-  port: number;
-  stats(): ServerStats;
-  terminateSockets(userId?: string): number;
-  close(): Promise<void>;
-  secret: string;
+export type SessionServer = ServerModule.SessionServer & { secret: string };
+
+/** Loads a module of the built package snapshot (`.tmp/e2e-dist`), typed as its source. */
+async function loadBuilt<T>(entry: string): Promise<T> {
+  return (await import(pathToFileURL(path.join(DIST_DIR, entry)).href)) as T;
 }
+
+/**
+ * The built testing kit (`shared-session/testing`): the suite uses its TCP proxy, token minter and
+ * ordered-changes assertion, so the kit is tested by being used.
+ */
+export const { assertSameOrderedChanges, createTcpProxy, createTokenMinter } =
+  await loadBuilt<typeof TestingKit>('testing/index.js');
 
 /** Claims and key of a test token. */
 export interface MintOptions {
@@ -65,16 +55,10 @@ export interface MintOptions {
   extra?: Record<string, unknown>;
 }
 
-/** Signs an HS256 test token. */
-export async function signToken(defaultSecret: string, options: MintOptions): Promise<string> {
+/** Signs an HS256 test token with the kit's `createTokenMinter`. */
+export function signToken(defaultSecret: string, options: MintOptions): Promise<string> {
   const { sub, roles = ['user'], expiresIn = 3600, secret = defaultSecret, extra = {} } = options;
-  const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT({ ...extra, roles })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(sub)
-    .setIssuedAt(now);
-  if (expiresIn !== null) jwt.setExpirationTime(now + expiresIn);
-  return jwt.sign(new TextEncoder().encode(secret));
+  return createTokenMinter(secret)({ sub, roles, expiresIn, claims: extra });
 }
 
 /** `exp` of a token in epoch ms (`null` when it has none). */
@@ -84,13 +68,13 @@ export function expOf(token: string): number | null {
 }
 
 /** Loads `createSessionServer` from the built package. */
-export async function loadCreateSessionServer(): Promise<
-  (options: SessionServerOptions) => Promise<Omit<SessionServer, 'secret'>>
-> {
-  const mod = (await import(pathToFileURL(path.join(DIST_DIR, 'server/index.js')).href)) as {
-    createSessionServer: (options: SessionServerOptions) => Promise<Omit<SessionServer, 'secret'>>;
-  };
-  return mod.createSessionServer;
+export async function loadCreateSessionServer(): Promise<typeof ServerModule.createSessionServer> {
+  return (await loadBuilt<typeof ServerModule>('server/index.js')).createSessionServer;
+}
+
+/** The built server module (stores, `createSessionServer`, …). */
+export function loadServerModule(): Promise<typeof ServerModule> {
+  return loadBuilt<typeof ServerModule>('server/index.js');
 }
 
 /** Settles with `promise`, or rejects after `ms`: teardown must never hang the suite. */
@@ -104,11 +88,38 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   ]).finally(() => clearTimeout(timer));
 }
 
+/** Server log lines go to the test's logs (printed when it fails). */
+function serverLogger(testLogs: string[]): ServerModule.Logger {
+  const log = (level: string) => (message: string) => testLogs.push(`[server ${level}] ${message}`);
+  return { info: log('info'), warn: log('warn'), error: log('error') };
+}
+
+/** Starts the built reference server on 127.0.0.1 (a free port unless `options.port`) with `secret`. */
+async function startSessionServer(
+  logger: ServerModule.Logger,
+  secret: string,
+  options: Partial<Omit<SessionServerOptions, 'host' | 'auth'>>,
+): Promise<SessionServer> {
+  const createSessionServer = await loadCreateSessionServer();
+  const handle = await createSessionServer({ logger, port: 0, ...options, host: '127.0.0.1', auth: { secret } });
+  return Object.assign(handle, { secret });
+}
+
 type Fixtures = {
   /** Extra server options for a test: `test.use({ serverOptions: { schema: { versions: [2] } } })`. */
   serverOptions: Partial<Omit<SessionServerOptions, 'port' | 'host' | 'auth'>>;
   /** A fresh reference server on 127.0.0.1 and a free port, with a fresh random secret; closed after the test. */
   server: SessionServer;
+  /**
+   * Starts one more reference server with the test's logger and `server`'s secret, closed after the
+   * test: `startServer({ port: server.port, store: { path } })` restarts the server where it was.
+   */
+  startServer: (options?: Partial<Omit<SessionServerOptions, 'host' | 'auth'>>) => Promise<SessionServer>;
+  /**
+   * The testing kit's TCP proxy in front of `server` (Playwright's own `proxy` option is another
+   * thing): give tabs `serverProxy.url`, then `cut()` / `restore()` / `drop()`.
+   */
+  serverProxy: TcpProxy;
   /** Mints a token signed with the test server's secret (or `secret`). */
   mintToken: (options: MintOptions) => Promise<string>;
   /** The test app, built against `dist/` and served by global setup. */
@@ -125,19 +136,29 @@ export const test = base.extend<Fixtures>({
   serverOptions: [{}, { option: true }],
 
   server: async ({ serverOptions, testLogs }, use) => {
-    const createSessionServer = await loadCreateSessionServer();
-    const secret = randomBytes(32).toString('base64url');
-    const log = (level: string) => (message: string) => testLogs.push(`[server ${level}] ${message}`);
-    const handle = await createSessionServer({
-      logger: { info: log('info'), warn: log('warn'), error: log('error') },
-      ...serverOptions,
-      port: 0,
-      host: '127.0.0.1',
-      auth: { secret },
-    });
-    const server: SessionServer = Object.assign(handle, { secret });
+    const server = await startSessionServer(
+      serverLogger(testLogs),
+      randomBytes(32).toString('base64url'),
+      serverOptions,
+    );
     await use(server);
-    await withTimeout(Promise.resolve(handle.close()), 5_000, 'server.close()');
+    await withTimeout(Promise.resolve(server.close()), 5_000, 'server.close()');
+  },
+
+  startServer: async ({ server, testLogs }, use) => {
+    const started: SessionServer[] = [];
+    await use(async (options = {}) => {
+      const next = await startSessionServer(serverLogger(testLogs), server.secret, options);
+      started.push(next);
+      return next;
+    });
+    for (const next of started) await withTimeout(Promise.resolve(next.close()), 5_000, 'server.close()');
+  },
+
+  serverProxy: async ({ server }, use) => {
+    const proxy = await createTcpProxy({ port: server.port });
+    await use(proxy);
+    await proxy.close();
   },
 
   mintToken: async ({ server }, use) => {

@@ -7,7 +7,7 @@ import { APP_OUT_DIR, APP_URL_ENV, APP_VITE_CONFIG, DIST_DIR, SOURCE_DIST_DIR } 
 import { serveStatic } from './static-server.ts';
 
 /** Files of the built package the suite runs against; `npm run build` emits them. */
-const REQUIRED_DIST_FILES = ['page/index.js', 'worker.js', 'errors/index.js', 'server/index.js'];
+const REQUIRED_DIST_FILES = ['page/index.js', 'worker.js', 'errors/index.js', 'server/index.js', 'testing/index.js'];
 
 /**
  * Checks that the package is built and snapshots `dist/`, logs the real browser version, builds the

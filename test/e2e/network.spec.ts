@@ -1,19 +1,12 @@
-import { createTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 import { expect, getSession, openSession, pageEvents, quietPeriod, test, waitForStatus } from './fixtures.ts';
 
 test.describe('network faults (spec §1, §4)', () => {
-  let proxy: TcpProxy | undefined;
-  test.afterEach(async () => {
-    await proxy?.close();
-    proxy = undefined;
-  });
-
   test('a cut connection leaves OPEN and returns to OPEN by itself, on one socket, in the same session', async ({
     server,
+    serverProxy: proxy,
     mintToken,
     openTabs,
   }) => {
-    proxy = await createTcpProxy(server.port);
     const tabs = await openTabs(2);
     const token = await mintToken({ sub: 'alice' });
     for (const tab of tabs) await openSession(tab, proxy.url, token);
@@ -21,7 +14,8 @@ test.describe('network faults (spec §1, §4)', () => {
     const seen = (await pageEvents(tabs[0]!)).statuses.length;
 
     const cutAt = Date.now();
-    expect(proxy.cut()).toBe(1);
+    // A blip: the live connection is destroyed, new ones are accepted.
+    expect(proxy.drop()).toBe(1);
 
     for (const tab of tabs) {
       await tab.waitForFunction(
@@ -44,14 +38,12 @@ test.describe('network faults (spec §1, §4)', () => {
     for (const tab of tabs) expect((await getSession(tab))?.id).toBe(before?.id);
   });
 
-  test('reconnects once the server is reachable again', async ({ server, mintToken, openTab }) => {
-    proxy = await createTcpProxy(server.port);
+  test('reconnects once the server is reachable again', async ({ server, serverProxy: proxy, mintToken, openTab }) => {
     const page = await openTab();
     await openSession(page, proxy.url, await mintToken({ sub: 'alice' }));
     const before = await getSession(page);
 
-    proxy.refuse(true);
-    proxy.cut();
+    proxy.cut(); // destroys the live connection and refuses new ones until restore()
     await page.waitForFunction(() => window.client.connectionStatus !== 'OPEN');
     // Nothing to await while refused: the assertion is that the session does not claim to be OPEN.
     await quietPeriod(page, 1_500);

@@ -4,10 +4,11 @@
  * type-checks before `dist/` exists; main.ts assigning the real `SessionClient` checks that they agree.
  */
 import type * as Errors from '../../../src/errors/index.ts';
-import type { ConnectionStatus, HostStats, SessionInfo } from '../../../src/protocol/host-api.ts';
+import type { ConnectionStatus, HostStats, SessionInfo, TopicChange } from '../../../src/protocol/host-api.ts';
 import type { SessionErrorType } from '../../../src/protocol/error-codes.ts';
+import type { JsonValue } from '../../../src/protocol/messages.ts';
 
-export type { ConnectionStatus, HostStats, SessionErrorType, SessionInfo };
+export type { ConnectionStatus, HostStats, JsonValue, SessionErrorType, SessionInfo, TopicChange };
 
 export interface RefreshOptions {
   refreshHandler: () => Promise<string | undefined>;
@@ -26,7 +27,7 @@ export interface ClientOptions {
   workerUrl?: string | URL;
 }
 
-/** The page API the suite uses (spec §3 minus subscribe/publish, plus the test-only stats call). */
+/** The page API the suite uses (spec §3, plus the test-only stats call). */
 export interface PageClient {
   startSession(token: string, autoConnect?: boolean, refreshOptions?: RefreshOptions): Promise<() => void>;
   updateSessionToken(token: string): Promise<unknown>;
@@ -39,6 +40,12 @@ export interface PageClient {
   onSessionError(cb: (type: SessionErrorType) => void): () => void;
   getSession(): Promise<SessionInfo | undefined>;
   close(): void;
+  subscribe(
+    topic: string,
+    onChange: (change: TopicChange) => void,
+    options?: { since?: number; onError?: (error: Error) => void },
+  ): () => void;
+  publish(topic: string, data: JsonValue): Promise<{ seq: number }>;
   debugHostStats?(): Promise<HostStats>;
 }
 
@@ -98,6 +105,25 @@ export interface StartResult {
   openMs?: number;
 }
 
+/** What one labelled subscription of a tab received (`harness.subscribe`). */
+export interface SubscriptionLog {
+  topic: string;
+  since: number | undefined;
+  /** Every change `onChange` got, in arrival order, with the page's `Date.now()` at arrival. */
+  changes: (TopicChange & { receivedAt: number })[];
+  /** What `onError` got (at most one). */
+  errors: (ErrorInfo & { receivedAt: number })[];
+}
+
+/** A `client.publish` the harness started without waiting for it (`harness.publish`). */
+export interface PublishLog {
+  topic: string;
+  data: JsonValue;
+  startedAt: number;
+  /** Set once the promise settled. */
+  outcome?: Outcome<{ seq: number }>;
+}
+
 export interface Harness {
   /** Creates `window.client` and records its events into `window.events`. */
   createClient(setup: ClientSetup): ConnectionStatus;
@@ -111,6 +137,12 @@ export interface Harness {
     method: M,
     ...args: Parameters<PageClient[M]>
   ): Promise<Outcome<Awaited<ReturnType<PageClient[M]>>>>;
+  /** `client.subscribe(topic, …, { since, onError })`, recorded into `window.subscriptions[label]`. */
+  subscribe(label: string, topic: string, options?: { since?: number }): void;
+  /** Calls the unsubscribe function of `label`. */
+  unsubscribe(label: string): void;
+  /** Starts `client.publish(topic, data)` without awaiting it; the outcome goes to `window.publishes[id]`. Returns `id`. */
+  publish(topic: string, data: JsonValue): string;
   describeError(error: unknown): ErrorInfo;
 }
 
@@ -121,6 +153,8 @@ declare global {
     client: PageClient;
     events: PageEvents;
     stops: (() => void)[];
+    subscriptions: Record<string, SubscriptionLog>;
+    publishes: Record<string, PublishLog>;
     refreshPlan: RefreshPlan | undefined;
     /** Exposed by the fixtures (`context.exposeFunction`): mints a token signed with the test server's secret. */
     mintFreshToken(plan: RefreshPlan): Promise<string>;

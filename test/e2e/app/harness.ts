@@ -10,8 +10,10 @@ import type {
   Harness,
   PageClient,
   PageEvents,
+  PublishLog,
   RefreshOptions,
   RefreshSetup,
+  SubscriptionLog,
 } from './harness-types.ts';
 
 /** Installs `window.SS`, `window.harness`, `window.events` for the package `SS`. */
@@ -22,6 +24,9 @@ export function installHarness(SS: Window['SS']): void {
   window.events = events;
   window.stops = [];
   window.refreshPlan = undefined;
+  window.subscriptions = {};
+  window.publishes = {};
+  const unsubscribes = new Map<string, () => void>();
 
   function describeError(error: unknown): ErrorInfo {
     const e = error as { name?: unknown; code?: unknown; message?: unknown } | null;
@@ -119,6 +124,41 @@ export function installHarness(SS: Window['SS']): void {
       } catch (error) {
         return { ok: false, error: describeError(error), ms: performance.now() - started };
       }
+    },
+
+    subscribe(label, topic, options = {}) {
+      if (window.subscriptions[label]) throw new Error(`harness: subscription "${label}" exists`);
+      const log: SubscriptionLog = { topic, since: options.since, changes: [], errors: [] };
+      window.subscriptions[label] = log;
+      const unsubscribe = client().subscribe(
+        topic,
+        (change) => log.changes.push({ ...change, receivedAt: Date.now() }),
+        {
+          ...(options.since !== undefined && { since: options.since }),
+          onError: (error) => log.errors.push({ ...describeError(error), receivedAt: Date.now() }),
+        },
+      );
+      unsubscribes.set(label, unsubscribe);
+    },
+
+    unsubscribe(label) {
+      unsubscribes.get(label)?.();
+      unsubscribes.delete(label);
+    },
+
+    publish(topic, data) {
+      const id = crypto.randomUUID();
+      const log: PublishLog = { topic, data, startedAt: Date.now() };
+      window.publishes[id] = log;
+      const started = performance.now();
+      client()
+        .publish(topic, data)
+        .then(
+          (value) => (log.outcome = { ok: true, value, ms: performance.now() - started }),
+          (error: unknown) =>
+            (log.outcome = { ok: false, error: describeError(error), ms: performance.now() - started }),
+        );
+      return id;
     },
 
     describeError,
