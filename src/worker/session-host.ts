@@ -87,6 +87,8 @@ interface HostedSession {
   fatal: SessionErrorType | undefined;
   /** The socket was closed because no tab was left; reopened when one attaches. */
   suspended: boolean;
+  /** Resumed offline with an expired token: refreshing until a token arrives, no socket before. */
+  awaitingToken: boolean;
   /** Local time of the last refresh or the start, for interval refreshes. */
   refreshedAt: number;
 }
@@ -194,6 +196,7 @@ export class SessionHost implements HostApi {
   }
 
   async subscribe(tabId: string, request: SubscriptionRequest): Promise<void> {
+    await this.#settled(); // a user switch in progress must finish first: never another user's cache
     if (!this.#tabs.get(tabId)) throw new SessionError('HOST_UNAVAILABLE', 'this tab is not attached to the host');
     await this.#topics.add(tabId, request);
   }
@@ -203,6 +206,7 @@ export class SessionHost implements HostApi {
   }
 
   async publish(tabId: string, request: PublishRequest): Promise<void> {
+    await this.#settled();
     await this.#outbox.enqueue(tabId, request);
   }
 
@@ -283,23 +287,29 @@ export class SessionHost implements HostApi {
     }
     if (current) this.#endSession();
 
+    const store = await this.#options.stores.session;
+    const stored = await store.loadSession();
+    const resumes = stored?.userId === claims.userId && stored.serverUrl === request.serverUrl;
     let token = request.token;
+    let awaitingToken = false;
     if (isExpired(claims.expiresAt, this.#serverNow())) {
       const refreshed = request.refresh ? await this.#refreshExpiredStart(tab, request.refresh.refreshId) : undefined;
-      if (!refreshed) {
+      if (refreshed === 'unreachable' && resumes) {
+        // Offline-first: the handler could not reach its token endpoint. Resume the stored session
+        // offline (cache served, publishes queued) and keep retrying the refresh until it answers.
+        awaitingToken = true;
+      } else if (!refreshed || refreshed === 'unreachable') {
         const message = request.refresh
           ? 'the token had expired and the refreshHandler returned no valid token'
           : 'the token had expired before the session started';
         this.#failStart('UNAUTHORIZED', message);
         throw new UnauthorizedError(message);
+      } else {
+        token = refreshed.token;
+        claims = refreshed.claims;
       }
-      token = refreshed.token;
-      claims = refreshed.claims;
     }
 
-    const store = await this.#options.stores.session;
-    const stored = await store.loadSession();
-    const resumes = stored?.userId === claims.userId && stored.serverUrl === request.serverUrl;
     if (stored && !resumes) await store.deleteSession();
     if (resumes) this.#clockOffsetMs = stored.clockOffsetMs;
     const session: HostedSession = {
@@ -313,6 +323,7 @@ export class SessionHost implements HostApi {
       wantConnected: request.autoConnect,
       fatal: undefined,
       suspended: false,
+      awaitingToken,
       refreshedAt: Date.now(),
     };
     this.#session = session;
@@ -322,8 +333,13 @@ export class SessionHost implements HostApi {
     await this.#persist();
     this.#broadcastSession();
     this.#shareToken(session);
-    if (request.autoConnect) this.#openConnection(session);
-    this.#scheduleRefresh();
+    if (awaitingToken) {
+      this.#setStatus('CLOSED');
+      this.#scheduleRefresh(refreshRetryDelay(++this.#refreshFailures));
+    } else {
+      if (request.autoConnect) this.#openConnection(session);
+      this.#scheduleRefresh();
+    }
     return this.#info() as SessionInfo;
   }
 
@@ -332,7 +348,10 @@ export class SessionHost implements HostApi {
     const usable = !isExpired(claims.expiresAt, this.#serverNow());
     const livesLonger =
       session.expiresAt !== null && (claims.expiresAt === null || claims.expiresAt > session.expiresAt);
-    if (usable && (livesLonger || session.fatal)) await this.#adoptToken(session, request.token, claims);
+    if (usable && (livesLonger || session.fatal || session.awaitingToken)) {
+      await this.#adoptToken(session, request.token, claims);
+      session.awaitingToken = false;
+    }
     if (session.fatal) {
       if (!usable) throw new TokenExpiredError('the token has expired: the session cannot restart with it');
       session.fatal = undefined;
@@ -354,6 +373,7 @@ export class SessionHost implements HostApi {
       throw new SessionRolesMismatchError();
     }
     await this.#adoptToken(session, token, claims);
+    session.awaitingToken = false;
     if (session.fatal) {
       session.fatal = undefined;
       session.wantConnected = true;
@@ -419,8 +439,10 @@ export class SessionHost implements HostApi {
   #openConnection(session: HostedSession): void {
     if (this.#connection?.isRunning && this.#connection.url === session.serverUrl) return;
     this.#connection?.stop();
-    if (isExpired(session.expiresAt, this.#serverNow()) && !this.#hasRefreshHandler()) {
-      this.#fail('TOKEN_EXPIRED', 'the token expired while disconnected');
+    if (isExpired(session.expiresAt, this.#serverNow())) {
+      // Never dial with an expired token: refresh first (the refresh opens the socket), or end.
+      if (this.#hasRefreshHandler()) void this.#refresh();
+      else this.#fail('TOKEN_EXPIRED', 'the token expired while disconnected');
       return;
     }
     const hello = (): HelloMessage => ({
@@ -525,7 +547,7 @@ export class SessionHost implements HostApi {
   }
 
   #onLocalExpiry(session: HostedSession): void {
-    if (this.#session !== session || session.fatal) return;
+    if (this.#session !== session || session.fatal || session.awaitingToken) return;
     if (!isExpired(session.expiresAt, this.#serverNow())) return this.#scheduleRefresh();
     this.#fail('TOKEN_EXPIRED', 'the token expired and no refreshHandler provided a new one');
   }
@@ -552,6 +574,7 @@ export class SessionHost implements HostApi {
       if (this.#session !== session || session.fatal) return;
       if (token === undefined) {
         // "No new token": the session ends at exp with TOKEN_EXPIRED (local and server timers).
+        if (session.awaitingToken) this.#fail('UNAUTHORIZED', 'the token had expired and no new one was given');
         return;
       }
       try {
@@ -564,6 +587,8 @@ export class SessionHost implements HostApi {
       this.#refreshes++;
       this.#refreshFailures = 0;
       session.refreshedAt = Date.now();
+      session.awaitingToken = false;
+      if (session.wantConnected && !this.#connection?.isRunning) this.#openConnection(session);
       const next = nextRefreshAt({
         expiresAt: session.expiresAt,
         clockOffsetMs: this.#clockOffsetMs,
@@ -622,10 +647,15 @@ export class SessionHost implements HostApi {
   async #refreshExpiredStart(
     tab: AttachedTab,
     refreshId: string,
-  ): Promise<{ token: string; claims: TokenClaims } | undefined> {
+  ): Promise<{ token: string; claims: TokenClaims } | 'unreachable' | undefined> {
+    let token: string | undefined;
     try {
-      const token = await this.#callRefreshHandler(tab, refreshId);
-      if (token === undefined) return undefined;
+      token = await this.#callRefreshHandler(tab, refreshId);
+    } catch {
+      return 'unreachable'; // threw or timed out: typically offline
+    }
+    if (token === undefined) return undefined;
+    try {
       const claims = decodeTokenClaims(token);
       return isExpired(claims.expiresAt, this.#serverNow()) ? undefined : { token, claims };
     } catch {
@@ -723,6 +753,11 @@ export class SessionHost implements HostApi {
       ...(this.#options.persistToken && { token: session.token }),
       updatedAt: Date.now(),
     });
+  }
+
+  /** Resolves once the session-changing operations queued so far are done. */
+  #settled(): Promise<unknown> {
+    return this.#queue;
   }
 
   /** Runs session-changing operations one at a time, in call order. */
