@@ -1,6 +1,13 @@
-// The demo app: one SessionClient per tab, a status panel fed by the client's events and the
-// host's counters. Tokens come from the demo server's /api/token (30 s lifetime, so refreshes show).
-import { SessionClient, type ConnectionStatus, type SessionInfo } from 'shared-session';
+// The demo app: one SessionClient per tab, a shared topic feed, and a status panel fed by the
+// client's events and the host's counters. Tokens come from the demo server's /api/token (30 s
+// lifetime, so refreshes show). A service worker makes a reload while offline still start the app.
+import {
+  registerServiceWorker,
+  SessionClient,
+  type ConnectionStatus,
+  type SessionInfo,
+  type TopicChange,
+} from 'shared-session';
 
 interface DemoConfig {
   serverUrl: string;
@@ -10,30 +17,61 @@ interface DemoConfig {
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 const field = (name: string) => $(`[data-field="${name}"]`);
 const USER_KEY = 'shared-session-demo:user';
+const TOKEN_KEY = 'shared-session-demo:token';
+const FEED = 'feed:public';
 
 const config: DemoConfig = await (await fetch('/api/config')).json();
 const client = new SessionClient({ serverUrl: config.serverUrl, onSessionError: (type) => showError(type) });
 let session: SessionInfo | undefined;
+let received = 0;
+let stopFeed: (() => void) | undefined;
 
 async function fetchToken(user: string, role: string): Promise<string> {
   const response = await fetch(`/api/token?sub=${encodeURIComponent(user)}&roles=${encodeURIComponent(role)}`);
   if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
-  return ((await response.json()) as { token: string }).token;
+  const { token } = (await response.json()) as { token: string };
+  localStorage.setItem(TOKEN_KEY, token);
+  return token;
 }
 
 async function signIn(user: string, role: string): Promise<void> {
   localStorage.setItem(USER_KEY, JSON.stringify({ user, role }));
   log(`startSession as ${user} (${role})`);
+  // Offline, the last token (even expired) lets the host resume the stored session from IndexedDB.
+  const token = await fetchToken(user, role).catch(() => localStorage.getItem(TOKEN_KEY) ?? '');
   try {
-    await client.startSession(await fetchToken(user, role), true, {
+    await client.startSession(token, true, {
       refreshHandler: async () => {
         log('refreshHandler called');
         return fetchToken(user, role);
       },
     });
+    subscribeFeed();
   } catch (error) {
     log(`startSession failed: ${(error as Error).message}`);
   }
+}
+
+function subscribeFeed(): void {
+  stopFeed?.();
+  $('#feed').replaceChildren();
+  received = 0;
+  stopFeed = client.subscribe(FEED, (change) => showChange(change), {
+    onError: (error) => log(`feed refused: ${error.code}`),
+  });
+}
+
+function showChange(change: TopicChange): void {
+  received++;
+  field('messages').textContent = String(received);
+  const data = change.data as { text?: string; from?: string } | null;
+  const item = document.createElement('li');
+  item.value = change.seq;
+  item.textContent = `${data?.from ?? '?'}: ${data?.text ?? JSON.stringify(change.data)} `;
+  const when = document.createElement('small');
+  when.textContent = new Date(change.publishedAt).toLocaleTimeString();
+  item.append(when);
+  $('#feed').prepend(item);
 }
 
 function showError(type: string): void {
@@ -69,6 +107,7 @@ async function tick(): Promise<void> {
     field('host').textContent = `${stats.kind} (${stats.buildId})`;
     field('refreshes').textContent = String(stats.refreshes);
     field('sockets').textContent = String(stats.socketsOpened);
+    field('outbox').textContent = String(stats.outbox);
     if (session) field('tabs').textContent = String(stats.tabs);
   } catch (error) {
     field('host').textContent = `unavailable: ${(error as Error).message}`;
@@ -81,6 +120,18 @@ client.onConnectionStatusChange((status) => {
 }, true);
 client.onSessionChange(renderSession, true);
 
+const worker = await registerServiceWorker('/sw.js', { client }).catch((error: unknown) => {
+  log(`service worker not registered: ${(error as Error).message}`);
+  return undefined;
+});
+const showUpdate = () => {
+  field('update').textContent = 'new version ready';
+  $('#update-banner').hidden = false;
+};
+worker?.onUpdateAvailable(showUpdate);
+client.onUpdateAvailable(showUpdate);
+$('#apply-update').addEventListener('click', () => void (worker ? worker.applyUpdate() : client.reloadAllTabs()));
+
 $<HTMLFormElement>('#signin-form').addEventListener('submit', (event) => {
   event.preventDefault();
   void signIn($<HTMLInputElement>('#user').value.trim() || 'alice', $<HTMLSelectElement>('#role').value);
@@ -92,9 +143,22 @@ $('#other-user').addEventListener('click', () => {
 });
 $('#end-session').addEventListener('click', () => {
   localStorage.removeItem(USER_KEY);
+  localStorage.removeItem(TOKEN_KEY);
   void client.endSession().then(() => log('endSession done'));
 });
 $('#clear').addEventListener('click', () => void client.clear().then(() => log('clear done')));
+$<HTMLFormElement>('#publish-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = $<HTMLInputElement>('#message');
+  const text = input.value.trim();
+  if (!text) return;
+  input.value = '';
+  const from = session?.userId ?? 'me';
+  client.publish(FEED, { text, from }).then(
+    ({ seq }) => log(`published #${seq}`),
+    (error: Error & { code?: string }) => log(`publish failed: ${error.code ?? error.message}`),
+  );
+});
 
 const saved = localStorage.getItem(USER_KEY);
 if (saved) {

@@ -8,10 +8,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const run = (cmd) => execSync(cmd, { cwd: root, stdio: 'inherit' });
 const fail = (msg) => {
   console.error(`[build] ${msg}`);
   process.exit(1);
+};
+const run = (cmd) => {
+  try {
+    execSync(cmd, { cwd: root, stdio: 'inherit' });
+  } catch {
+    fail(`\`${cmd}\` failed (its errors are above)`);
+  }
 };
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });

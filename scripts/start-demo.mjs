@@ -27,8 +27,9 @@ say('building the demo app');
 await build({ configFile: join(root, 'demo/vite.config.ts') });
 const outDir = join(root, '.tmp/demo');
 
-const server = await createSessionServer({ port: SERVER_PORT, auth: { secret } });
-say(`reference server listening on ${server.url}`);
+const storeDir = join(DATA_DIR, 'topics');
+const server = await createSessionServer({ port: SERVER_PORT, auth: { secret }, store: { path: storeDir } });
+say(`reference server listening on ${server.url} (durable LMDB store in ${storeDir})`);
 
 const MIME = {
   '.html': 'text/html',

@@ -15,3 +15,10 @@ export * from '../errors/index.js';
 export type { ConnectionStatus, SessionInfo, HostStats, HostKind, TopicChange } from '../protocol/host-api.js';
 export type { JsonValue } from '../protocol/messages.js';
 export { PROTOCOL_VERSION } from '../protocol/version.js';
+export {
+  registerServiceWorker,
+  SKIP_WAITING_MESSAGE,
+  type RegisterServiceWorkerOptions,
+  type ServiceWorkerHandle,
+  type ReloadsAllTabs,
+} from './service-worker.js';
