@@ -24,6 +24,10 @@ import { toSocketUrl } from './server-url.js';
 
 /** Deadline for any call from the page into its host. */
 export const HOST_CALL_TIMEOUT_MS = 15_000;
+/** How often a tab checks that its host still answers. */
+export const HOST_HEALTH_INTERVAL_MS = 5_000;
+/** A host that does not answer a health ping within this is unresponsive. */
+export const HOST_HEALTH_TIMEOUT_MS = 3_000;
 /** With `host: 'auto'`, a SharedWorker that has not answered `attach` by then is given up for a leader host. */
 export const SHARED_WORKER_ATTACH_TIMEOUT_MS = 5_000;
 
@@ -99,6 +103,10 @@ export class SessionClient {
   /** A session runs (as far as this tab was told); a new host is not an end of the session. */
   #sessionActive = false;
   #lockHeld = false;
+  readonly #hostUnavailableListeners = new Set<(error: SessionError) => void>();
+  #healthTimer: ReturnType<typeof setInterval> | undefined;
+  #checkingHealth = false;
+  #recovering = false;
   readonly #statusListeners = new Set<(status: ConnectionStatus) => void>();
   readonly #errorListeners = new Set<(type: SessionErrorType) => void>();
   readonly #sessionListeners = new Set<(session: SessionInfo | undefined) => void>();
@@ -140,6 +148,7 @@ export class SessionClient {
     );
     this.#ready = this.#attach();
     this.#ready.catch(() => undefined);
+    this.#healthTimer = setInterval(() => void this.#checkHealth(), HOST_HEALTH_INTERVAL_MS);
     if (options.token !== undefined) {
       // Errors reach onSessionError; the constructor cannot reject.
       this.startSession(options.token, options.autoConnect ?? true, options.refreshOptions).catch(() => undefined);
@@ -346,6 +355,18 @@ export class SessionClient {
     return () => this.#updateListeners.delete(callback);
   }
 
+  /**
+   * Calls `callback` when the host stops answering (a frozen or crashed worker). With
+   * `host: 'auto'` the tab then moves to a leader-tab host by itself.
+   *
+   * @returns a function that unsubscribes
+   */
+  onHostUnavailable(callback: (error: SessionError) => void): () => void {
+    if (typeof callback !== 'function') throw new TypeError('"callback" must be a function');
+    this.#hostUnavailableListeners.add(callback);
+    return () => this.#hostUnavailableListeners.delete(callback);
+  }
+
   /** Asks every tab of the app (through the host) to reload, e.g. into a new build. */
   async reloadAllTabs(): Promise<void> {
     await this.#call((api) => api.reloadAllTabs());
@@ -371,6 +392,7 @@ export class SessionClient {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#healthTimer);
     if (this.#onVisibility) document.removeEventListener('visibilitychange', this.#onVisibility);
     void withDeadline(this.#host.api.detach(this.#tabId), 1_000, 'detach')
       .catch(() => undefined)
@@ -580,12 +602,48 @@ export class SessionClient {
       'the session host',
     ).catch((error: unknown) => {
       if (error instanceof SessionError && error.code === 'TIMEOUT') {
-        throw new HostUnavailableError(`the session host did not answer within ${HOST_CALL_TIMEOUT_MS} ms`, {
-          cause: error,
-        });
+        const unavailable = new HostUnavailableError(
+          `the session host did not answer within ${HOST_CALL_TIMEOUT_MS} ms`,
+          { cause: error },
+        );
+        this.#onHostUnresponsive(unavailable);
+        throw unavailable;
       }
       throw error;
     });
+  }
+
+  async #checkHealth(): Promise<void> {
+    if (this.#closed || this.#checkingHealth || this.#recovering) return;
+    this.#checkingHealth = true;
+    try {
+      await this.#ready;
+      await withDeadline(this.#host.api.ping(), HOST_HEALTH_TIMEOUT_MS, 'the session host');
+    } catch (error) {
+      this.#onHostUnresponsive(
+        new HostUnavailableError(`the session host did not answer a health check within ${HOST_HEALTH_TIMEOUT_MS} ms`, {
+          cause: error,
+        }),
+      );
+    } finally {
+      this.#checkingHealth = false;
+    }
+  }
+
+  /** Reports an unresponsive host and, where possible, moves this tab to a leader-tab host. */
+  #onHostUnresponsive(error: HostUnavailableError): void {
+    if (this.#closed || this.#recovering) return;
+    this.#emit(this.#hostUnavailableListeners, error);
+    if (this.#hostMode !== 'auto' || this.#host.kind !== 'shared-worker') return;
+    this.#recovering = true;
+    this.#host.close();
+    this.#host = this.#connectHost('leader');
+    this.#ready = this.#attach()
+      .then(() => this.#replay())
+      .finally(() => {
+        this.#recovering = false;
+      });
+    this.#ready.catch(() => undefined);
   }
 }
 
