@@ -44,7 +44,9 @@ export function changeFrame(change: StoredChange): string {
  * `lastSeq` is the group's cursor: every change up to it was stored before the group started or
  * was emitted; every later one will be emitted. A subscription catches up from the store until
  * its own position reaches `lastSeq`, then joins synchronously ({@link join}) — no emission can
- * fall between the check and the join, so the hand-over neither skips nor repeats a change.
+ * fall between the check and the join, so the hand-over neither skips nor repeats a change. When
+ * the group moved on during its last read, it {@link follow}s instead: it holds the live changes
+ * while one more read fills the gap before them.
  *
  * Announcements may come twice, late or out of order (a network feed; or two appends of one
  * topic whose promises settle out of order): one at or below `lastSeq` is ignored, one ahead of
@@ -119,6 +121,14 @@ export class TopicGroup {
     if (this.#closed || !this.#isReady || position < this.#lastSeq || !this.#members.has(member)) return false;
     this.#live.add(member);
     return true;
+  }
+
+  /**
+   * Sends a member the live changes from now on, whatever its position: it holds them until it
+   * has read the gap before them from the store.
+   */
+  follow(member: GroupMember): void {
+    if (!this.#closed && this.#members.has(member)) this.#live.add(member);
   }
 
   /** Takes a member off the live changes (it fell behind and catches up from the store again). */

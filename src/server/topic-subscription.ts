@@ -17,12 +17,27 @@ export interface Subscriber {
 }
 
 /**
+ * - `catching-up`: reading the store; the group's live changes are not sent.
+ * - `joining`: the group's live changes are held while one more store read closes the gap.
+ * - `live`: the group's changes are sent as they come.
+ */
+type SubscriptionState = 'catching-up' | 'joining' | 'live';
+
+/**
  * One connection's subscription to one topic: a member of the {@link TopicGroup} of its topic
- * and read permission. It first catches up from the store (every change after `after`, in
- * batches of {@link CATCH_UP_BATCH_SIZE}, pausing while the socket has more than
- * {@link CATCH_UP_BUFFER_BYTES} waiting), then joins the group's live changes. A live subscription
- * whose socket has more than {@link MAX_SEND_BUFFER_BYTES} waiting leaves the live changes and
- * catches up again at the client's pace, so a slow client neither loses changes nor holds memory.
+ * and read permission.
+ *
+ * It first catches up from the store (every change after `after`, in batches of
+ * {@link CATCH_UP_BATCH_SIZE}, pausing while the socket has more than
+ * {@link CATCH_UP_BUFFER_BYTES} waiting). When a read comes back short (the store had nothing
+ * more) it joins the group's live changes: at once when it already sent everything the group
+ * emitted; otherwise it holds the live changes while one more read fills the gap before them,
+ * then sends the held ones that follow. A store whose reads take a round trip therefore still
+ * hands over under a steady stream of publishes, and no change is skipped or sent twice.
+ *
+ * A live subscription whose socket has more than {@link MAX_SEND_BUFFER_BYTES} waiting leaves the
+ * live changes and catches up again at the client's pace, so a slow client neither loses changes
+ * nor makes the server hold them.
  */
 export class TopicSubscription implements GroupMember {
   readonly connection: Subscriber;
@@ -30,8 +45,12 @@ export class TopicSubscription implements GroupMember {
   readonly #context: TopicContext;
   /** Last seq sent to the client. */
   #position: number;
+  #state: SubscriptionState = 'catching-up';
+  /** Live changes held while `joining`: contiguous seqs and their frames. */
+  #held: Array<{ seq: number; frame: string }> = [];
+  #heldBytes = 0;
   #active = true;
-  #catchingUp = false;
+  #running = false;
 
   /**
    * @param connection - the subscriber
@@ -60,30 +79,69 @@ export class TopicSubscription implements GroupMember {
   /** Stops sending for good and leaves the group. */
   stop(): void {
     this.#active = false;
+    this.#dropHeld();
     this.group.remove(this);
   }
 
   deliver(seq: number, frame: string): void {
+    if (this.#state === 'joining') {
+      this.#held.push({ seq, frame });
+      this.#heldBytes += frame.length;
+      // Far behind after all: stop holding, catch up from the store and try again later.
+      if (this.#held.length > CATCH_UP_BATCH_SIZE || this.#heldBytes > MAX_SEND_BUFFER_BYTES) this.#fallBack();
+      return;
+    }
     if (seq <= this.#position) return; // already read from the store while catching up
     if (seq !== this.#position + 1 || this.connection.bufferedAmount > MAX_SEND_BUFFER_BYTES) {
-      this.group.leave(this);
+      this.#fallBack();
       void this.#catchUp();
       return;
     }
+    this.#send(seq, frame);
+  }
+
+  #send(seq: number, frame: string): void {
     this.connection.sendText(frame);
     this.#position = seq;
     this.#context.counters.changesSent++;
   }
 
+  #fallBack(): void {
+    this.group.leave(this);
+    this.#state = 'catching-up';
+    this.#dropHeld();
+  }
+
+  #dropHeld(): void {
+    this.#held = [];
+    this.#heldBytes = 0;
+  }
+
+  /** While `joining`: sends the held changes once they follow on from the position. */
+  #tryFinishJoin(): boolean {
+    let first = 0;
+    while (first < this.#held.length && this.#held[first].seq <= this.#position) first++;
+    const held = this.#held.slice(first);
+    if (held.length > 0 && held[0].seq !== this.#position + 1) return false; // the gap is still open
+    this.#state = 'live';
+    this.#dropHeld();
+    for (const { seq, frame } of held) this.#send(seq, frame);
+    return true;
+  }
+
   async #catchUp(): Promise<void> {
-    if (this.#catchingUp) return;
-    this.#catchingUp = true;
-    const { store, logger, counters } = this.#context;
+    if (this.#running) return;
+    this.#running = true;
+    const { store, logger } = this.#context;
     const topic = this.group.topic;
     try {
-      while (this.#active) {
-        if (this.group.join(this, this.#position)) return;
+      while (this.#active && this.#state !== 'live') {
+        if (this.#state === 'catching-up' && this.group.join(this, this.#position)) {
+          this.#state = 'live';
+          return;
+        }
         if (this.connection.bufferedAmount > CATCH_UP_BUFFER_BYTES) {
+          this.#fallBack(); // do not hold live changes for a client that is not reading
           await sleep(DRAIN_POLL_MS, undefined, { ref: false });
           continue;
         }
@@ -93,28 +151,37 @@ export class TopicSubscription implements GroupMember {
         } catch (error) {
           if (!this.#active) return;
           logger.error(`topic ${JSON.stringify(topic)}: catch-up read failed, retrying: ${String(error)}`);
+          this.#fallBack();
           await sleep(STORE_RETRY_MS, undefined, { ref: false });
           continue;
         }
         if (!this.#active) return;
-        let sent = 0;
         for (const change of batch) {
           if (change.seq !== this.#position + 1) break; // a store keeps seqs contiguous; never send a gap
-          this.connection.sendText(changeFrame(change));
-          this.#position = change.seq;
-          sent++;
+          this.#send(change.seq, changeFrame(change));
         }
-        counters.changesSent += sent;
-        // Let other sockets' frames in between batches: a memory store's read never waits on I/O.
-        if (sent > 0) await yieldToEventLoop(undefined, { ref: false });
-        if (sent === 0 && !this.group.join(this, this.#position)) {
-          // The group is ahead of what the store returns: a store that lost or reordered data.
+        if (this.#state === 'joining' && this.#tryFinishJoin()) return;
+        if (batch.length === 0 && this.group.lastSeq > this.#position) {
+          // The group emitted changes the store does not return: a store that lost data.
           logger.error(`topic ${JSON.stringify(topic)}: the store returned nothing after ${this.#position}; retrying`);
+          this.#fallBack();
           await sleep(STORE_RETRY_MS, undefined, { ref: false });
+        } else if (batch.length === CATCH_UP_BATCH_SIZE) {
+          // More to read. Let other sockets' frames in between (a memory store never waits on I/O).
+          await yieldToEventLoop(undefined, { ref: false });
+        } else if (this.#state === 'catching-up') {
+          if (this.group.join(this, this.#position)) {
+            this.#state = 'live';
+            return;
+          }
+          // The group emitted changes during the read: hold the live ones from now on; the next
+          // read returns everything before them.
+          this.group.follow(this);
+          this.#state = 'joining';
         }
       }
     } finally {
-      this.#catchingUp = false;
+      this.#running = false;
     }
   }
 }
