@@ -26,8 +26,10 @@ import { toSocketUrl } from './server-url.js';
 export const HOST_CALL_TIMEOUT_MS = 15_000;
 /** How often a tab checks that its host still answers. */
 export const HOST_HEALTH_INTERVAL_MS = 5_000;
-/** A host that does not answer a health ping within this is unresponsive. */
-export const HOST_HEALTH_TIMEOUT_MS = 3_000;
+/** Deadline of one health ping. */
+export const HOST_HEALTH_TIMEOUT_MS = 5_000;
+/** Health pings missed in a row before the host counts as unresponsive. */
+export const HOST_HEALTH_MAX_MISSES = 2;
 /** With `host: 'auto'`, a SharedWorker that has not answered `attach` by then is given up for a leader host. */
 export const SHARED_WORKER_ATTACH_TIMEOUT_MS = 5_000;
 
@@ -106,6 +108,7 @@ export class SessionClient {
   readonly #hostUnavailableListeners = new Set<(error: SessionError) => void>();
   #healthTimer: ReturnType<typeof setInterval> | undefined;
   #checkingHealth = false;
+  #healthMisses = 0;
   #recovering = false;
   readonly #statusListeners = new Set<(status: ConnectionStatus) => void>();
   readonly #errorListeners = new Set<(type: SessionErrorType) => void>();
@@ -619,7 +622,10 @@ export class SessionClient {
     try {
       await this.#ready;
       await withDeadline(this.#host.api.ping(), HOST_HEALTH_TIMEOUT_MS, 'the session host');
+      this.#healthMisses = 0;
     } catch (error) {
+      if (++this.#healthMisses < HOST_HEALTH_MAX_MISSES) return;
+      this.#healthMisses = 0;
       this.#onHostUnresponsive(
         new HostUnavailableError(`the session host did not answer a health check within ${HOST_HEALTH_TIMEOUT_MS} ms`, {
           cause: error,
