@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
@@ -265,5 +266,25 @@ describe('shared fan-out groups', () => {
     }
     expect(server.stats().changesSent).toBe(2000);
     await Promise.all(subscribers.map(({ client }) => client.close()));
+  });
+});
+
+describe('backpressure', () => {
+  it('delivers every change in order to a client that stopped reading for a while', async () => {
+    server = await startServer();
+    const { client } = await connectSession(server, await mint());
+    await subscribe(client, 1, 'firehose');
+    const socket = (client.ws as unknown as { _socket: Socket })._socket;
+    socket.pause();
+    const chunk = 'x'.repeat(64 * 1024);
+    // 200 × 64 KiB: more than the kernel buffers and MAX_SEND_BUFFER_BYTES hold.
+    for (const n of range(1, 200)) await server.publish('firehose', { n, chunk });
+    socket.resume();
+    const received = await changes(client, 200, 10_000);
+    expect(received.map((c) => (c.data as { n: number }).n)).toEqual(range(1, 200));
+    await server.publish('firehose', { n: 201 });
+    expect(await changes(client, 1)).toMatchObject([{ seq: 201 }]);
+    expect(server.stats().changesSent).toBe(201);
+    await client.close();
   });
 });

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { createLocalChangeFeed, createMemoryTopicStore, MAX_SEND_BUFFER_BYTES } from '../../../src/server/index.js';
+import type { StoredChange, TopicStore } from '../../../src/server/index.js';
+import { TopicGroup, type TopicContext } from '../../../src/server/topic-group.js';
+import { TopicSubscription, type Subscriber } from '../../../src/server/topic-subscription.js';
+import { waitFor } from './helpers.js';
+import { range } from './topic-helpers.js';
+
+const silent = { info() {}, warn() {}, error() {} };
+
+function context(store: TopicStore = createMemoryTopicStore()): TopicContext {
+  return { store, feed: createLocalChangeFeed(), logger: silent, counters: { changesSent: 0 } };
+}
+
+/** A subscriber that records the seqs it was sent, with a settable send buffer. */
+function recorder(): Subscriber & { seqs: number[]; bufferedAmount: number } {
+  return {
+    seqs: [],
+    bufferedAmount: 0,
+    sendText(text: string) {
+      this.seqs.push((JSON.parse(text) as StoredChange).seq);
+    },
+  };
+}
+
+/** Appends to the store without announcing: what the feed will (or will not) tell later. */
+async function appendQuietly(ctx: TopicContext, count: number): Promise<StoredChange[]> {
+  const appended: StoredChange[] = [];
+  for (let i = 0; i < count; i++) appended.push((await ctx.store.append('t', i)).change);
+  return appended;
+}
+
+describe('TopicGroup', () => {
+  it('emits announced changes once and in order, reading a gap back from the store', async () => {
+    const ctx = context();
+    const group = new TopicGroup('k', 't', ctx);
+    await group.ready;
+    const seen: number[] = [];
+    const member = { deliver: (seq: number) => seen.push(seq) };
+    group.add(member);
+    expect(group.join(member, 0)).toBe(true);
+
+    const [c1, c2, c3, c4] = await appendQuietly(ctx, 4);
+    ctx.feed.announce(c3); // ahead of 1 and 2: the store is read from 1 on (4 included)
+    await waitFor(() => seen.length === 4);
+    ctx.feed.announce(c1);
+    ctx.feed.announce(c2);
+    ctx.feed.announce(c4);
+    ctx.feed.announce(c4);
+    expect(seen).toEqual([1, 2, 3, 4]);
+    expect(group.lastSeq).toBe(4);
+  });
+
+  it('starts at the store head and ignores announcements of older changes', async () => {
+    const ctx = context();
+    const [old] = await appendQuietly(ctx, 3);
+    const group = new TopicGroup('k', 't', ctx);
+    await group.ready;
+    expect(group.lastSeq).toBe(3);
+    const seen: number[] = [];
+    const member = { deliver: (seq: number) => seen.push(seq) };
+    group.add(member);
+    expect(group.join(member, 2)).toBe(false); // behind the group: must catch up first
+    expect(group.join(member, 3)).toBe(true);
+    ctx.feed.announce(old);
+    const [next] = await appendQuietly(ctx, 1);
+    ctx.feed.announce(next);
+    expect(seen).toEqual([4]);
+  });
+
+  it('stops listening when closed', async () => {
+    const ctx = context();
+    const group = new TopicGroup('k', 't', ctx);
+    await group.ready;
+    const seen: number[] = [];
+    const member = { deliver: (seq: number) => seen.push(seq) };
+    group.add(member);
+    group.join(member, 0);
+    group.close();
+    ctx.feed.announce((await appendQuietly(ctx, 1))[0]);
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('TopicSubscription', () => {
+  it('holds live changes while one more read closes the gap, then sends each change exactly once', async () => {
+    const memory = createMemoryTopicStore();
+    // Reads answer what the store held when they were called, but only when the test releases them.
+    const pending: Array<() => void> = [];
+    const store: TopicStore = {
+      ...memory,
+      read: async (topic, after, limit) => {
+        const result = await memory.read(topic, after, limit);
+        await new Promise<void>((resolve) => pending.push(resolve));
+        return result;
+      },
+    };
+    const ctx = context(store);
+    await appendQuietly(ctx, 10);
+    const group = new TopicGroup('k', 't', ctx);
+    await group.ready;
+    const client = recorder();
+    const subscription = new TopicSubscription(client, group, 0, ctx);
+    subscription.start();
+    await waitFor(() => pending.length === 1); // reading 1..10
+
+    for (const change of await appendQuietly(ctx, 2)) ctx.feed.announce(change); // 11, 12 during the read
+    pending.shift()!();
+    await waitFor(() => pending.length === 1); // sent 1..10, now following and reading again
+    expect(client.seqs).toEqual(range(1, 10));
+
+    for (const change of await appendQuietly(ctx, 1)) ctx.feed.announce(change); // 13: held
+    expect(client.seqs).toEqual(range(1, 10));
+    pending.shift()!(); // this read returns 11 and 12 (13 came after it started)
+    await waitFor(() => client.seqs.length === 13);
+
+    for (const change of await appendQuietly(ctx, 1)) ctx.feed.announce(change); // 14: live
+    expect(client.seqs).toEqual(range(1, 14));
+    expect(ctx.counters.changesSent).toBe(14);
+    subscription.stop();
+    expect(group.size).toBe(0);
+  });
+
+  it('leaves the live changes while its socket is backed up and catches up from the store once it drains', async () => {
+    const ctx = context();
+    const group = new TopicGroup('k', 't', ctx);
+    await group.ready;
+    const client = recorder();
+    const subscription = new TopicSubscription(client, group, 0, ctx);
+    subscription.start();
+    for (const change of await appendQuietly(ctx, 1)) ctx.feed.announce(change);
+    expect(client.seqs).toEqual([1]);
+
+    client.bufferedAmount = MAX_SEND_BUFFER_BYTES + 1;
+    for (const change of await appendQuietly(ctx, 3)) ctx.feed.announce(change);
+    expect(client.seqs).toEqual([1]); // nothing piles up in the server
+
+    client.bufferedAmount = 0;
+    await waitFor(() => client.seqs.length === 4);
+    for (const change of await appendQuietly(ctx, 1)) ctx.feed.announce(change);
+    expect(client.seqs).toEqual([1, 2, 3, 4, 5]);
+    subscription.stop();
+  });
+});
