@@ -156,8 +156,14 @@ export class TopicService implements TopicHandler {
     if (!this.#options.access.canWrite(topic, session)) {
       return connection.sendError(id, 'FORBIDDEN', `not allowed to publish to topic ${JSON.stringify(topic)}`);
     }
-    // `data` came from JSON.parse, so it serialises.
-    const bytes = Buffer.byteLength(JSON.stringify(data));
+    let json: string;
+    try {
+      json = JSON.stringify(data);
+    } catch {
+      // Parsed from JSON, so only nesting deeper than the stack allows fails here.
+      return connection.sendError(id, 'BAD_MESSAGE', '"data" is nested too deeply');
+    }
+    const bytes = Buffer.byteLength(json);
     if (bytes > this.#options.maxChangeBytes) {
       return connection.sendError(
         id,

@@ -67,6 +67,21 @@ describe('bad input after hello', () => {
     expect(server.stats()).toMatchObject({ subscriptions: 0, changesStored: 0 });
     await client.close();
   });
+
+  it('answers a publish whose data is nested too deeply to serialise with BAD_MESSAGE and its id', async () => {
+    server = await startServer();
+    const { client } = await connectSession(server, await mint());
+    const depth = 300_000; // parses, but JSON.stringify runs out of stack
+    client.send(`{"type":"publish","id":1,"topic":"t","clientId":"c","data":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+    expect(await client.next()).toEqual({
+      type: 'error',
+      id: 1,
+      code: 'BAD_MESSAGE',
+      message: '"data" is nested too deeply',
+    });
+    expect(await server.publish('t', 'still fine')).toEqual({ seq: 1 });
+    await client.close();
+  });
 });
 
 describe('limits', () => {
