@@ -190,8 +190,14 @@ export class TopicService implements TopicHandler {
 
   #groupFor(topic: string, grant: string): TopicGroup {
     const key = `${grant}\u0000${topic}`;
-    let group = this.#groups.get(key);
-    if (group === undefined) this.#groups.set(key, (group = new TopicGroup(key, topic, this.#context)));
+    const existing = this.#groups.get(key);
+    if (existing !== undefined) return existing;
+    const group = new TopicGroup(key, topic, this.#context);
+    this.#groups.set(key, group);
+    // A group whose head could not be read is not reused: the next subscribe starts a fresh one.
+    group.ready.catch(() => {
+      if (this.#groups.get(key) === group) this.#groups.delete(key);
+    });
     return group;
   }
 
