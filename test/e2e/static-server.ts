@@ -26,8 +26,9 @@ export interface StaticServer {
 /**
  * Serves the files under `root` on 127.0.0.1 and a free port, with the MIME types module workers need
  * (a SharedWorker script served as anything but JavaScript fails to start). `/` serves `index.html`.
+ * `headers` are added to every file (e.g. COOP/COEP for cross-origin isolation in benchmarks).
  */
-export async function serveStatic(root: string): Promise<StaticServer> {
+export async function serveStatic(root: string, headers: Record<string, string> = {}): Promise<StaticServer> {
   const base = path.resolve(root);
   const server = createServer(async (req, res) => {
     const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -43,6 +44,7 @@ export async function serveStatic(root: string): Promise<StaticServer> {
         'content-type': MIME_TYPES[path.extname(file)] ?? 'application/octet-stream',
         'content-length': info.size,
         'cache-control': 'no-store',
+        ...headers,
       });
       createReadStream(file).pipe(res);
     } catch {
