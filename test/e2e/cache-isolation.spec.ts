@@ -13,6 +13,7 @@ import {
   received,
   reloadTab,
   startOffline,
+  storedCursor,
   subscribe,
   waitForChanges,
   waitForHost,
@@ -40,12 +41,13 @@ async function subscribeOffline(page: Page, subscriptions: [label: string, topic
   await waitForHost(page, (s) => s.tabSubscriptions === subscriptions.length, 'subscriptions registered');
 }
 
-/** Alice's tab subscribed to `news` with 3 changes received (and so cached by the host). */
+/** Alice's tab subscribed to `news` with 3 changes received, and the host's cache of them written. */
 async function aliceWithCachedNews(page: Page, server: SessionServer, url: string, token: string): Promise<void> {
   await openSession(page, url, token);
   await subscribe(page, 'news', 'news');
   await publishOnServer(server, 'news', 3, (n) => ({ news: n }));
   await waitForChanges(page, 'news', 3);
+  await expect.poll(() => storedCursor(page, 'alice', 'news'), 'news cached in IndexedDB').toBe(3);
 }
 
 test.describe("the host's cache is per user (spec §5)", () => {
@@ -60,6 +62,7 @@ test.describe("the host's cache is per user (spec §5)", () => {
     await subscribe(aliceTab, 'private', 'user:alice');
     await publishOnServer(server, 'user:alice', 2, (n) => ({ private: n }));
     await waitForChanges(aliceTab, 'private', 2);
+    await expect.poll(() => storedCursor(aliceTab, 'alice', 'user:alice'), 'private changes cached').toBe(2);
     await aliceTab.close();
 
     // Bob signs in on the same browser profile (same SharedWorker, same IndexedDB) while the

@@ -3,7 +3,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { assertSameOrderedChanges, expect, getSession, openSession, test } from './fixtures.ts';
-import { publishOnServer, received, startPublish, subscribe, waitForChanges, waitForHost } from './topic-helpers.ts';
+import {
+  publishOnServer,
+  received,
+  startPublish,
+  storedCursor,
+  subscribe,
+  waitForChanges,
+  waitForHost,
+} from './topic-helpers.ts';
 
 /**
  * A browser profile on disk that outlives its browser: closing the context ends the browser process,
@@ -51,31 +59,6 @@ class Profile {
     await this.stop();
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
   }
-}
-
-/** The cursor the host stored in IndexedDB for (`userId`, `topic`), read from a page of the same origin. */
-function storedCursor(page: Page, userId: string, topic: string): Promise<number | undefined> {
-  return page.evaluate(
-    ([u, t]) =>
-      new Promise<number | undefined>((resolve, reject) => {
-        // Opened without a version, so this never creates or upgrades the host's database (it exists by now).
-        const open = indexedDB.open('shared-session');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          const get = db.transaction('cursors').objectStore('cursors').get([u, t]);
-          get.onsuccess = () => {
-            db.close();
-            resolve((get.result as { cursor: number } | undefined)?.cursor);
-          };
-          get.onerror = () => {
-            db.close();
-            reject(get.error);
-          };
-        };
-      }),
-    [userId, topic] as const,
-  );
 }
 
 test.describe('a host restart (the browser quits and starts again) (spec §5)', () => {

@@ -121,6 +121,35 @@ export async function reloadTab(page: Page): Promise<void> {
   await page.waitForFunction(() => window.harness !== undefined);
 }
 
+/**
+ * The cursor the host stored in IndexedDB for (`userId`, `topic`), read from a page of the same
+ * origin. The host writes received changes and their cursor in one transaction a little after they
+ * arrived (`CACHE_SAVE_DELAY_MS`): wait for this before relying on what the cache holds.
+ */
+export function storedCursor(page: Page, userId: string, topic: string): Promise<number | undefined> {
+  return page.evaluate(
+    ([u, t]) =>
+      new Promise<number | undefined>((resolve, reject) => {
+        // Opened without a version, so this never creates or upgrades the host's database (it exists by now).
+        const open = indexedDB.open('shared-session');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const get = db.transaction('cursors').objectStore('cursors').get([u, t]);
+          get.onsuccess = () => {
+            db.close();
+            resolve((get.result as { cursor: number } | undefined)?.cursor);
+          };
+          get.onerror = () => {
+            db.close();
+            reject(get.error);
+          };
+        };
+      }),
+    [userId, topic] as const,
+  );
+}
+
 /** Median and maximum of `values`, for console lines. */
 export function summarize(values: number[]): string {
   const sorted = [...values].sort((a, b) => a - b);
