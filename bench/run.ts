@@ -189,9 +189,24 @@ async function refreshUnderStream(env: Env): Promise<void> {
   const before = env.server.stats().subscriptions;
   await waitFor(() => env.server.stats().subscriptions >= Math.max(1, before), 'the subscription');
   const startStats = await pages[0]!.evaluate(() => bench.hostStats());
-  const durationMs = counts.refreshes * refreshEveryMs;
-  const total = Math.round((durationMs / 1000) * counts.streamPerSecond);
-  await stream(env, topic, total, counts.streamPerSecond);
+  // Stream until the host has done the refreshes (each 50 ms), then stop.
+  let total = 0;
+  let done = false;
+  const streaming = (async () => {
+    const started = performance.now();
+    while (!done) {
+      await env.server.publish(topic, { t: hiResNow(), i: total++ });
+      const wait = started + (total * 1000) / counts.streamPerSecond - performance.now();
+      if (wait > 1) await sleep(wait);
+    }
+  })();
+  for (;;) {
+    const stats = await pages[0]!.evaluate(() => bench.hostStats());
+    if (stats.refreshes - startStats.refreshes >= counts.refreshes) break;
+    await sleep(50);
+  }
+  done = true;
+  await streaming;
   await sleep(500);
   const endStats = await pages[0]!.evaluate(() => bench.hostStats());
   let lost = 0;
@@ -303,7 +318,11 @@ async function hostMemory(env: Env): Promise<void> {
 async function main(): Promise<void> {
   const started = performance.now();
   await build({ configFile: fileURLToPath(new URL('./app/vite.config.ts', import.meta.url)) });
-  const site = await serveStatic(fileURLToPath(new URL('../.tmp/bench-app', import.meta.url)));
+  // Cross-origin isolation gives performance.now() microsecond resolution (100 µs otherwise).
+  const site = await serveStatic(fileURLToPath(new URL('../.tmp/bench-app', import.meta.url)), {
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-embedder-policy': 'require-corp',
+  });
   const secret = randomBytes(32).toString('hex');
   const server = await createSessionServer({ port: 0, auth: { secret }, logger: false, rateLimit: false });
   const executablePath = chromiumPath();

@@ -61,7 +61,7 @@ const bench = {
       socket.onmessage = (event) => {
         const message = JSON.parse(event.data as string);
         if (message.type === 'welcome') {
-          if (topic) socket.send(JSON.stringify({ type: 'subscribe', id: 1, topic, after: Number.MAX_SAFE_INTEGER }));
+          if (topic) socket.send(JSON.stringify({ type: 'subscribe', id: 1, topic, after: 0 }));
           else resolve();
         } else if (message.type === 'subscribed') resolve();
         else if (message.type === 'change') record(message);

@@ -3,7 +3,7 @@ import { HostUnavailableError } from '../errors/index.js';
 import type { HostApi } from '../protocol/host-api.js';
 import { HOSTS_CHANNEL, LEADER_LOCK, linkChannelName, type HostsMessage } from '../protocol/host-discovery.js';
 import { createBroadcastEndpoint } from '../shared/broadcast-endpoint.js';
-import type { HostConnection } from './host-connection.js';
+import { cacheRemoteMethods, type HostConnection } from './host-connection.js';
 
 /** How often a tab repeats `hello` while no leader host has answered (the leader may be starting). */
 export const LEADER_HELLO_INTERVAL_MS = 100;
@@ -75,7 +75,7 @@ export function connectLeaderHost(tabId: string, workerUrl: string | URL | undef
       hostId = message.hostId;
       link?.close();
       link = createBroadcastEndpoint(new BroadcastChannel(linkChannelName(message.hostId, tabId)));
-      api = Comlink.wrap<HostApi>(link);
+      api = cacheRemoteMethods(Comlink.wrap<HostApi>(link));
       answered?.();
       answered = undefined;
       if (replacing) for (const listener of replacedListeners) listener();

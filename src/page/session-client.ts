@@ -12,6 +12,7 @@ import type {
   RefreshRegistration,
   SessionInfo,
   TabCallbacks,
+  TabMessage,
   TopicChange,
 } from '../protocol/host-api.js';
 import type { JsonValue } from '../protocol/messages.js';
@@ -24,6 +25,14 @@ import { toSocketUrl } from './server-url.js';
 
 /** Deadline for any call from the page into its host. */
 export const HOST_CALL_TIMEOUT_MS = 15_000;
+/** How often pending host calls are checked against {@link HOST_CALL_TIMEOUT_MS}. */
+export const CALL_SWEEP_INTERVAL_MS = 1_000;
+
+interface PendingCall {
+  startedAt: number;
+  reject(error: unknown): void;
+}
+
 /** How often a tab checks that its host still answers. */
 export const HOST_HEALTH_INTERVAL_MS = 5_000;
 /** Deadline of one health ping. */
@@ -96,7 +105,7 @@ export class SessionClient {
   readonly #hostMode: 'auto' | 'shared-worker' | 'leader';
   readonly #workerUrl: string | URL | undefined;
   #host: HostConnection;
-  #ready: Promise<void>;
+  #ready: Promise<void> = Promise.resolve();
   readonly #updateListeners = new Set<(buildId: string) => void>();
   /** What this tab asked of the session, replayed when a new leader host takes over. */
   #intent: { autoConnect: boolean; refresh: RefreshRegistration | undefined } | undefined;
@@ -105,6 +114,11 @@ export class SessionClient {
   /** A session runs (as far as this tab was told); a new host is not an end of the session. */
   #sessionActive = false;
   #lockHeld = false;
+  /** `#ready` has resolved and no re-attach is running. */
+  #attached = false;
+  #eventsPort: MessagePort | undefined;
+  readonly #pendingCalls = new Set<PendingCall>();
+  #sweepTimer: ReturnType<typeof setInterval> | undefined;
   readonly #hostUnavailableListeners = new Set<(error: SessionError) => void>();
   #healthTimer: ReturnType<typeof setInterval> | undefined;
   #checkingHealth = false;
@@ -149,9 +163,9 @@ export class SessionClient {
     this.#host = this.#connectHost(
       this.#hostMode === 'leader' || typeof SharedWorker !== 'function' ? 'leader' : 'shared-worker',
     );
-    this.#ready = this.#attach();
-    this.#ready.catch(() => undefined);
+    this.#startAttach(false);
     this.#healthTimer = setInterval(() => void this.#checkHealth(), HOST_HEALTH_INTERVAL_MS);
+    this.#sweepTimer = setInterval(() => this.#sweepCalls(), CALL_SWEEP_INTERVAL_MS);
     if (options.token !== undefined) {
       // Errors reach onSessionError; the constructor cannot reject.
       this.startSession(options.token, options.autoConnect ?? true, options.refreshOptions).catch(() => undefined);
@@ -396,11 +410,13 @@ export class SessionClient {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#healthTimer);
+    clearInterval(this.#sweepTimer);
     if (this.#onVisibility) document.removeEventListener('visibilitychange', this.#onVisibility);
     void withDeadline(this.#host.api.detach(this.#tabId), 1_000, 'detach')
       .catch(() => undefined)
       .finally(() => {
         this.#releaseLock();
+        this.#eventsPort?.close();
         this.#host.close();
       });
   }
@@ -408,12 +424,27 @@ export class SessionClient {
   #connectHost(kind: HostKind): HostConnection {
     const host =
       kind === 'leader' ? connectLeaderHost(this.#tabId, this.#workerUrl) : connectSharedWorkerHost(this.#workerUrl);
+    host.failed.catch((error: unknown) => {
+      if (this.#host === host) this.#failPendingCalls(error);
+    });
     host.onReplaced(() => {
-      if (this.#closed || this.#host !== host) return;
-      this.#ready = this.#attach().then(() => this.#replay());
-      this.#ready.catch(() => undefined);
+      if (!this.#closed && this.#host === host) this.#startAttach(true);
     });
     return host;
+  }
+
+  /** (Re)attaches to the current host; after a host change, replays this tab's state into it. */
+  #startAttach(replay: boolean): Promise<void> {
+    this.#attached = false;
+    const ready = this.#attach().then(() => (replay ? this.#replay() : undefined));
+    this.#ready = ready;
+    ready.then(
+      () => {
+        if (this.#ready === ready) this.#attached = true;
+      },
+      () => undefined,
+    );
+    return ready;
   }
 
   async #attach(): Promise<void> {
@@ -447,13 +478,12 @@ export class SessionClient {
   }
 
   #attachOnce(): Promise<HostHello> {
-    const callbacks: TabCallbacks = {
-      onHostEvent: (event) => this.#onHostEvent(event),
-      refreshToken: (refreshId) => this.#runRefreshHandler(refreshId),
-      onChanges: (subId, changes) => this.#onChanges(subId, changes),
-      onSubscriptionError: (subId, code, message) => this.#failSubscription(subId, createSessionError(code, message)),
-      onPublishOutcome: (clientId, outcome) => this.#onPublishOutcome(clientId, outcome),
-    };
+    const callbacks: TabCallbacks = { refreshToken: (refreshId) => this.#runRefreshHandler(refreshId) };
+    // One-way traffic (events, changes, outcomes) comes on a plain port: no reply, no timer per message.
+    const events = new MessageChannel();
+    events.port1.onmessage = (message: MessageEvent<TabMessage>) => this.#onTabMessage(message.data);
+    this.#eventsPort?.close();
+    this.#eventsPort = events.port1;
     const visible = typeof document === 'undefined' || document.visibilityState === 'visible';
     const host = this.#host;
     const deadline =
@@ -471,6 +501,7 @@ export class SessionClient {
             visible,
           },
           Comlink.proxy(callbacks),
+          Comlink.transfer(events.port2, [events.port2]),
         ),
         host.failed,
       ]),
@@ -514,6 +545,20 @@ export class SessionClient {
     if (token === undefined || token === null) return undefined;
     if (typeof token !== 'string') throw new TypeError('refreshHandler must return a string token or undefined');
     return token;
+  }
+
+  #onTabMessage(message: TabMessage): void {
+    if (this.#closed) return;
+    switch (message.type) {
+      case 'event':
+        return this.#onHostEvent(message.event);
+      case 'changes':
+        return this.#onChanges(message.subId, message.changes);
+      case 'subscription-error':
+        return this.#failSubscription(message.subId, createSessionError(message.code, message.message));
+      case 'publish-outcome':
+        return this.#onPublishOutcome(message.clientId, message.outcome);
+    }
   }
 
   #onChanges(subId: string, changes: TopicChange[]): void {
@@ -595,25 +640,52 @@ export class SessionClient {
     }
   }
 
-  /** Every call into the host: after attach, with a deadline, typed errors on failure. */
-  async #call<T>(fn: (api: Comlink.Remote<HostApi>, tabId: string) => Promise<T>): Promise<T> {
-    if (this.#closed) throw new SessionError('CLIENT_CLOSED', 'this SessionClient was closed');
-    await this.#ready;
-    return withDeadline(
-      Promise.race([fn(this.#host.api, this.#tabId), this.#host.failed]),
-      HOST_CALL_TIMEOUT_MS,
-      'the session host',
-    ).catch((error: unknown) => {
-      if (error instanceof SessionError && error.code === 'TIMEOUT') {
-        const unavailable = new HostUnavailableError(
-          `the session host did not answer within ${HOST_CALL_TIMEOUT_MS} ms`,
-          { cause: error },
-        );
-        this.#onHostUnresponsive(unavailable);
-        throw unavailable;
-      }
-      throw error;
+  /**
+   * Every call into the host: after attach, with a deadline, typed errors on failure. Deadlines are
+   * enforced by one sweep timer over the pending calls rather than a timer per call: the RPC round
+   * trip is the hot path (see bench/), and a host failure rejects every pending call at once.
+   */
+  #call<T>(fn: (api: Comlink.Remote<HostApi>, tabId: string) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new SessionError('CLIENT_CLOSED', 'this SessionClient was closed'));
+    return new Promise<T>((resolve, reject) => {
+      const call: PendingCall = { startedAt: Date.now(), reject };
+      const settle = () => this.#pendingCalls.delete(call);
+      this.#pendingCalls.add(call);
+      // Once attached, call at once: a resolved `#ready` would still cost a microtask hop.
+      (this.#attached ? fn(this.#host.api, this.#tabId) : this.#ready.then(() => fn(this.#host.api, this.#tabId))).then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
     });
+  }
+
+  /** Rejects calls past {@link HOST_CALL_TIMEOUT_MS} and reports the host as unresponsive. */
+  #sweepCalls(): void {
+    const now = Date.now();
+    let expired = false;
+    for (const call of this.#pendingCalls) {
+      if (now - call.startedAt < HOST_CALL_TIMEOUT_MS) continue;
+      this.#pendingCalls.delete(call);
+      expired = true;
+      call.reject(new HostUnavailableError(`the session host did not answer within ${HOST_CALL_TIMEOUT_MS} ms`));
+    }
+    if (expired) {
+      this.#onHostUnresponsive(
+        new HostUnavailableError(`the session host did not answer within ${HOST_CALL_TIMEOUT_MS} ms`),
+      );
+    }
+  }
+
+  /** The host failed to start: every pending call fails with its error. */
+  #failPendingCalls(error: unknown): void {
+    for (const call of this.#pendingCalls) call.reject(error);
+    this.#pendingCalls.clear();
   }
 
   async #checkHealth(): Promise<void> {
@@ -644,12 +716,9 @@ export class SessionClient {
     this.#recovering = true;
     this.#host.close();
     this.#host = this.#connectHost('leader');
-    this.#ready = this.#attach()
-      .then(() => this.#replay())
-      .finally(() => {
-        this.#recovering = false;
-      });
-    this.#ready.catch(() => undefined);
+    this.#startAttach(true).finally(() => {
+      this.#recovering = false;
+    });
   }
 }
 

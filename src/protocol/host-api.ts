@@ -142,26 +142,39 @@ export interface HostStats {
   outbox: number;
 }
 
-/** Called by the host on each tab. Every call has a deadline on the host side. */
+/** Called by the host on a tab through comlink, when it needs an answer (with a deadline). */
 export interface TabCallbacks {
-  /** Delivers a host event. */
-  onHostEvent(event: HostEvent): void;
   /**
    * Runs the tab's refresh handler for `refreshId` and returns the new token, or `undefined` for
    * "no new token". Throws when the handler throws.
    */
   refreshToken(refreshId: string): Promise<string | undefined>;
-  /** Delivers changes of subscription `subId`, in order. */
-  onChanges(subId: string, changes: TopicChange[]): void;
-  /** Subscription `subId` was refused or failed; it is removed. */
-  onSubscriptionError(subId: string, code: SessionErrorCode, message: string): void;
-  /** Result of a publish this tab made. */
-  onPublishOutcome(clientId: string, outcome: PublishOutcome): void;
 }
+
+/** The host's side of a tab's events port (a `MessagePort`; typed structurally so Node can type-check it). */
+export interface EventsPort {
+  postMessage(message: TabMessage): void;
+  close(): void;
+}
+
+/**
+ * One-way messages from the host to one tab, posted on the tab's events port (a MessagePort the
+ * tab hands over in `attach`): no reply, no timer, one message per tab per delivery — the hot path
+ * of change fan-out.
+ */
+export type TabMessage =
+  | { type: 'event'; event: HostEvent }
+  /** Changes of subscription `subId`, in order. */
+  | { type: 'changes'; subId: string; changes: TopicChange[] }
+  /** Subscription `subId` was refused or failed; it is removed. */
+  | { type: 'subscription-error'; subId: string; code: SessionErrorCode; message: string }
+  /** Result of a publish this tab made. */
+  | { type: 'publish-outcome'; clientId: string; outcome: PublishOutcome };
 
 /** Exposed by the host to every tab. `tabId` is the caller's {@link TabRegistration.tabId}. */
 export interface HostApi {
-  attach(tab: TabRegistration, callbacks: TabCallbacks): Promise<HostHello>;
+  /** `events` is a MessagePort (transferred) on which the host posts {@link TabMessage}s. */
+  attach(tab: TabRegistration, callbacks: TabCallbacks, events: EventsPort): Promise<HostHello>;
   detach(tabId: string): Promise<void>;
   setVisibility(tabId: string, visible: boolean): Promise<void>;
   startSession(tabId: string, request: StartSessionRequest): Promise<SessionInfo>;
@@ -174,11 +187,11 @@ export interface HostApi {
   getSession(): Promise<SessionInfo | undefined>;
   subscribe(tabId: string, request: SubscriptionRequest): Promise<void>;
   unsubscribe(tabId: string, subId: string): Promise<void>;
-  /** Stores the message in the outbox (IndexedDB) and resolves; the outcome arrives via `onPublishOutcome`. */
+  /** Stores the message in the outbox (IndexedDB) and resolves; the outcome arrives as a `publish-outcome` {@link TabMessage}. */
   publish(tabId: string, request: PublishRequest): Promise<void>;
   inspect(): Promise<HostStats>;
-  /** Answers at once with the host's `Date.now()`: liveness and round-trip measurement. */
-  ping(): Promise<number>;
+  /** Answers at once with the host's `Date.now()`: liveness and round-trip measurement (synchronous in the host). */
+  ping(): number;
   /** Tells every tab to reload (used by `applyUpdate()` once a new service worker controls the page). */
   reloadAllTabs(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { CloseCode, sessionErrorForCloseCode } from '../protocol/close-codes.js'
 import type { SessionErrorType } from '../protocol/error-codes.js';
 import type {
   ConnectionStatus,
+  EventsPort,
   HostApi,
   HostHello,
   HostKind,
@@ -19,6 +20,7 @@ import type {
   StartSessionRequest,
   SubscriptionRequest,
   TabCallbacks,
+  TabMessage,
   TabRegistration,
 } from '../protocol/host-api.js';
 import type { HelloMessage } from '../protocol/messages.js';
@@ -67,9 +69,6 @@ export interface HostStores {
   topics: Promise<TopicCacheStore>;
   outbox: Promise<OutboxStore>;
 }
-
-/** Deadline for delivering a batch of changes to a tab. */
-export const TAB_DELIVERY_TIMEOUT_MS = 5_000;
 
 /** The running session as the host holds it. */
 interface HostedSession {
@@ -123,26 +122,28 @@ export class SessionHost implements HostApi {
     this.#options = options;
     this.#tabs = new TabRegistry((tab) => this.#onTabGone(tab));
     this.#topics = new TopicSubscriptions(options.stores.topics, {
-      deliver: (tabId, subId, changes) =>
-        this.#callTab(tabId, (tab) => tab.callbacks.onChanges(subId, changes), 'change delivery'),
+      deliver: (tabId, subId, changes) => this.#postToTab(tabId, { type: 'changes', subId, changes }),
       fail: (tabId, subId, code, message) =>
-        this.#callTab(tabId, (tab) => tab.callbacks.onSubscriptionError(subId, code, message), 'subscription error'),
+        this.#postToTab(tabId, { type: 'subscription-error', subId, code, message }),
     });
     this.#outbox = new Outbox(options.stores.outbox, (tabId, clientId, outcome) =>
-      this.#callTab(tabId, (tab) => tab.callbacks.onPublishOutcome(clientId, outcome), 'publish outcome'),
+      this.#postToTab(tabId, { type: 'publish-outcome', clientId, outcome }),
     );
   }
 
   // ── HostApi ────────────────────────────────────────────────────────────────────────────────
 
-  async attach(registration: TabRegistration, callbacks: TabCallbacks): Promise<HostHello> {
+  async attach(registration: TabRegistration, callbacks: TabCallbacks, events: EventsPort): Promise<HostHello> {
     if (registration.protocol !== PROTOCOL_VERSION) {
       throw new SessionError(
         'PROTOCOL_MISMATCH',
         `this page speaks protocol ${registration.protocol}, the host ${PROTOCOL_VERSION}: reload the page`,
       );
     }
-    this.#tabs.add(registration, callbacks as unknown as Comlink.Remote<TabCallbacks>);
+    if (typeof events?.postMessage !== 'function') {
+      throw new SessionError('INVALID_ARGUMENT', 'attach needs an events port: update the page code');
+    }
+    this.#tabs.add(registration, callbacks as unknown as Comlink.Remote<TabCallbacks>, events);
     clearTimeout(this.#graceTimer);
     const session = this.#session;
     if (session?.suspended && session.wantConnected && !session.fatal) {
@@ -152,10 +153,11 @@ export class SessionHost implements HostApi {
     this.#broadcastSession();
     const tab = this.#tabs.get(registration.tabId)!;
     if (this.#newerBuild) {
-      void tab.callbacks.onHostEvent({ type: 'update-available', buildId: this.#newerBuild });
+      this.#tabs.post(tab, { type: 'event', event: { type: 'update-available', buildId: this.#newerBuild } });
     }
-    if (this.#options.kind === 'leader' && session)
-      void tab.callbacks.onHostEvent({ type: 'token', token: session.token });
+    if (this.#options.kind === 'leader' && session) {
+      this.#tabs.post(tab, { type: 'event', event: { type: 'token', token: session.token } });
+    }
     return {
       protocol: PROTOCOL_VERSION,
       buildId: this.#options.buildId,
@@ -232,7 +234,7 @@ export class SessionHost implements HostApi {
     return this.#info();
   }
 
-  async ping(): Promise<number> {
+  ping(): number {
     return Date.now();
   }
 
@@ -589,14 +591,17 @@ export class SessionHost implements HostApi {
       session.refreshedAt = Date.now();
       session.awaitingToken = false;
       if (session.wantConnected && !this.#connection?.isRunning) this.#openConnection(session);
+      const interval = this.#refreshInterval();
       const next = nextRefreshAt({
         expiresAt: session.expiresAt,
         clockOffsetMs: this.#clockOffsetMs,
-        interval: this.#refreshInterval(),
+        interval,
         now: Date.now(),
         since: session.refreshedAt,
       });
-      this.#scheduleRefresh(next === undefined ? undefined : Math.max(MIN_REFRESH_GAP_MS, next - Date.now()));
+      // The gap guards against handlers returning short-lived tokens; an explicit interval is the app's choice.
+      const gap = interval === undefined ? MIN_REFRESH_GAP_MS : 0;
+      this.#scheduleRefresh(next === undefined ? undefined : Math.max(gap, next - Date.now()));
       return;
     }
     if (this.#session !== session || session.fatal) return;
@@ -686,11 +691,9 @@ export class SessionHost implements HostApi {
     }, this.#options.lastTabGraceMs ?? LAST_TAB_GRACE_MS);
   }
 
-  /** Fire-and-forget call into one tab, with a deadline (a tab that keeps missing them is dropped). */
-  #callTab(tabId: string, fn: (tab: AttachedTab) => Promise<void> | void, what: string): void {
+  #postToTab(tabId: string, message: TabMessage): void {
     const tab = this.#tabs.get(tabId);
-    if (!tab) return;
-    void this.#tabs.call(tab, async () => fn(tab), TAB_DELIVERY_TIMEOUT_MS, what).catch(() => undefined);
+    if (tab) this.#tabs.post(tab, message);
   }
 
   #setStatus(status: ConnectionStatus): void {

@@ -1,9 +1,14 @@
 import type { Remote } from 'comlink';
-import type { HostEvent, RefreshRegistration, TabCallbacks, TabRegistration } from '../protocol/host-api.js';
+import type {
+  EventsPort,
+  HostEvent,
+  RefreshRegistration,
+  TabCallbacks,
+  TabMessage,
+  TabRegistration,
+} from '../protocol/host-api.js';
 import { withDeadline } from '../shared/deadline.js';
 
-/** Deadline for delivering an event to a tab. */
-export const TAB_EVENT_TIMEOUT_MS = 5_000;
 /** A tab that misses this many deadlines in a row is treated as gone. */
 export const TAB_MAX_MISSED_DEADLINES = 3;
 
@@ -11,6 +16,8 @@ export const TAB_MAX_MISSED_DEADLINES = 3;
 export interface AttachedTab {
   readonly registration: TabRegistration;
   readonly callbacks: Remote<TabCallbacks>;
+  /** The tab's events port: one-way {@link TabMessage}s. */
+  readonly events: EventsPort;
   visible: boolean;
   attachedAt: number;
   /** Refresh handlers this tab registered, by refreshId, in registration order. */
@@ -50,12 +57,13 @@ export class TabRegistry {
   }
 
   /** Adds a tab (replacing a stale entry with the same id) and starts watching for its death. */
-  add(registration: TabRegistration, callbacks: Remote<TabCallbacks>): AttachedTab {
+  add(registration: TabRegistration, callbacks: Remote<TabCallbacks>, events: EventsPort): AttachedTab {
     const previous = this.#tabs.get(registration.tabId);
     if (previous) this.#forget(previous, false);
     const tab: AttachedTab = {
       registration,
       callbacks,
+      events,
       visible: registration.visible,
       attachedAt: Date.now(),
       refresh: new Map(),
@@ -73,13 +81,18 @@ export class TabRegistry {
     if (tab) this.#forget(tab, true);
   }
 
-  /** Sends an event to every tab; never waits for or fails on a slow tab. */
-  broadcast(event: HostEvent): void {
-    for (const tab of this.#tabs.values()) {
-      void this.call(tab, () => tab.callbacks.onHostEvent(event), TAB_EVENT_TIMEOUT_MS, 'tab event').catch(
-        () => undefined,
-      );
+  /** Posts a message to one tab (never blocks on a slow or dead tab). */
+  post(tab: AttachedTab, message: TabMessage): void {
+    try {
+      tab.events.postMessage(message);
+    } catch {
+      // Not cloneable or the port is gone: the tab's lock tells us of its death soon.
     }
+  }
+
+  /** Sends an event to every tab. */
+  broadcast(event: HostEvent): void {
+    for (const tab of this.#tabs.values()) this.post(tab, { type: 'event', event });
   }
 
   /**
@@ -112,6 +125,7 @@ export class TabRegistry {
   #forget(tab: AttachedTab, notify: boolean): void {
     this.#tabs.delete(tab.registration.tabId);
     tab.stopWatching.abort();
+    tab.events.close();
     if (notify) this.#onGone(tab);
   }
 }

@@ -8,6 +8,11 @@ import type { TopicCacheStore } from './topic-cache-store.js';
 
 /** Changes kept per topic (memory and IndexedDB) for late subscribers and offline starts. */
 export const TOPIC_CACHE_LIMIT = 5_000;
+/**
+ * Received changes are written to IndexedDB in one transaction per topic at most this often, off
+ * the delivery path. A host that dies in between only re-fetches those changes on resume.
+ */
+export const CACHE_SAVE_DELAY_MS = 100;
 
 /** The slice of the server connection topics need. */
 export interface TopicLink {
@@ -41,6 +46,8 @@ interface HostTopic {
   unsaved: TopicChange[];
   /** Position of a replay of older changes the server is streaming (a backfill), if any. */
   replayAt: number | undefined;
+  /** A subscribe request is waiting for its answer. */
+  awaitingAnswer: boolean;
   loaded: Promise<void>;
 }
 
@@ -120,6 +127,7 @@ export class TopicSubscriptions {
         requestedAfter: undefined,
         unsaved: [],
         replayAt: undefined,
+        awaitingAnswer: false,
         loaded: Promise.resolve(),
       };
       topic.loaded = this.#load(topic);
@@ -195,7 +203,8 @@ export class TopicSubscriptions {
       }
       this.#pump(topic);
     } else {
-      // A gap: never deliver out of order; ask again from the cursor.
+      // A gap: never deliver out of order; ask again from the cursor (once until it is answered).
+      if (topic.awaitingAnswer) return;
       topic.requestedAfter = undefined;
       this.#subscribeAtServer(topic);
     }
@@ -235,7 +244,7 @@ export class TopicSubscriptions {
   #scheduleSave(): void {
     if (this.#saveScheduled) return;
     this.#saveScheduled = true;
-    setTimeout(() => void this.flush(), 0);
+    setTimeout(() => void this.flush(), CACHE_SAVE_DELAY_MS);
   }
 
   async #load(topic: HostTopic): Promise<void> {
@@ -273,15 +282,20 @@ export class TopicSubscriptions {
     const link = this.#link;
     if (!link || topic.requestedAfter !== undefined || topic.subs.size === 0 || !this.#userId) return;
     topic.requestedAfter = after;
+    topic.awaitingAnswer = true;
     link.request({ type: 'subscribe', topic: topic.name, after }).then(
       (answer) => {
-        if (answer.type === 'subscribed' && answer.head < topic.cursor) this.#onServerLogReset(topic, answer.head);
+        topic.awaitingAnswer = false;
+        if (this.#topics.get(topic.name) !== topic || this.#link !== link) return;
+        // The server's log is shorter than what we asked to continue from: it lost changes.
+        if (answer.type === 'subscribed' && answer.head < after) this.#onServerLogReset(topic, answer.head);
       },
       (error: SessionError) => {
+        topic.awaitingAnswer = false;
         if (this.#topics.get(topic.name) !== topic || this.#link !== link) return;
         topic.requestedAfter = undefined;
         if (error.code === 'DISCONNECTED') return; // resubscribed on the next welcome
-        if (error.code === 'TIMEOUT' || error.code === 'RATE_LIMITED') {
+        if (error.code === 'TIMEOUT' || error.code === 'RATE_LIMITED' || error.code === 'INTERNAL') {
           setTimeout(() => this.#subscribeAtServer(topic), 1_000);
           return;
         }
