@@ -1,15 +1,28 @@
 import { execFile } from 'node:child_process';
-import { readdir, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, cp, mkdir, readdir, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from './fixtures.ts';
-import { REPO_ROOT, SOURCE_DIST_DIR } from './paths.ts';
+import { DIST_DIR, REPO_ROOT, SOURCE_DIST_DIR } from './paths.ts';
 import { serveStatic, type StaticServer } from './static-server.ts';
 
 const run = promisify(execFile);
 /** The package whose `dist/` the run tests (the repository, unless `SHARED_SESSION_DIST` points elsewhere). */
 const PACKAGE_DIR = path.dirname(path.resolve(SOURCE_DIST_DIR));
+
+/**
+ * Stages the package to pack in `dir`: its package.json and docs with the run's snapshot of `dist/`
+ * (global setup's), not the live one, which a rebuild in the shared work tree may be rewriting.
+ */
+async function stagePackage(dir: string): Promise<void> {
+  await mkdir(dir);
+  for (const file of ['package.json', 'README.md', 'PROTOCOL.md']) {
+    if (existsSync(path.join(PACKAGE_DIR, file))) await copyFile(path.join(PACKAGE_DIR, file), path.join(dir, file));
+  }
+  await cp(DIST_DIR, path.join(dir, 'dist'), { recursive: true });
+}
 
 /**
  * The tarball `npm pack` makes, installed into a fresh Vite app that has no config and no plugin:
@@ -25,7 +38,9 @@ test.describe('the packed package', () => {
     workDir = await mkdtemp(path.join(tmpdir(), 'shared-session-packed-'));
     const env = { ...process.env, npm_config_loglevel: 'error', npm_config_update_notifier: 'false' };
 
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', workDir], { cwd: PACKAGE_DIR, env });
+    const staged = path.join(workDir, 'package');
+    await stagePackage(staged);
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', workDir], { cwd: staged, env });
     const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
     const viteVersion = (
       JSON.parse(await readFile(path.join(REPO_ROOT, 'node_modules/vite/package.json'), 'utf8')) as { version: string }
