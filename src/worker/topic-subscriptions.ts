@@ -48,6 +48,8 @@ interface HostTopic {
   replayAt: number | undefined;
   /** A subscribe request is waiting for its answer. */
   awaitingAnswer: boolean;
+  /** The user whose cache was loaded into this topic. */
+  loadedFor: string | undefined;
   loaded: Promise<void>;
 }
 
@@ -65,6 +67,8 @@ export class TopicSubscriptions {
   readonly #limit: number;
   readonly #topics = new Map<string, HostTopic>();
   #userId: string | undefined;
+  /** The user whose changes the in-memory windows hold (kept while no session runs). */
+  #dataUser: string | undefined;
   #link: TopicLink | undefined;
   #changesReceived = 0;
   #saveScheduled = false;
@@ -92,17 +96,29 @@ export class TopicSubscriptions {
   }
 
   /**
-   * Switches the cache to another user (or none). Tab subscriptions stay; each topic reloads the
-   * new user's cache and cursor, so one user's cached changes never reach another's tabs.
+   * Switches the cache to another user, or to none while no session runs. Changes not yet saved
+   * are written under the user they belong to first. For the same user again (a session ended and
+   * restarted) every position is kept, so no tab gets a change twice; for another user each topic
+   * reloads that user's cache and cursor and tabs start over, so one user's cached changes never
+   * reach another's tabs.
    */
   setUser(userId: string | undefined): void {
     if (userId === this.#userId) return;
+    const previous = this.#dataUser;
+    if (previous) void this.#save([...this.#topics.values()], previous);
     this.#userId = userId;
+    if (userId === undefined) return;
+    if (userId === previous) {
+      // Topics first subscribed while no session ran have not read this user's cache yet.
+      for (const topic of this.#topics.values()) if (topic.loadedFor !== userId) topic.loaded = this.#load(topic);
+      return;
+    }
+    this.#dataUser = userId;
     for (const topic of this.#topics.values()) {
       topic.window = [];
       topic.unsaved = [];
       topic.cursor = 0;
-      topic.requestedAfter = undefined;
+      topic.requestedAfter = topic.replayAt = undefined;
       for (const sub of topic.subs.values()) sub.delivered = 0;
       topic.loaded = this.#load(topic);
     }
@@ -128,6 +144,7 @@ export class TopicSubscriptions {
         unsaved: [],
         replayAt: undefined,
         awaitingAnswer: false,
+        loadedFor: undefined,
         loaded: Promise.resolve(),
       };
       topic.loaded = this.#load(topic);
@@ -225,21 +242,26 @@ export class TopicSubscriptions {
     return this.#save([...this.#topics.values()]);
   }
 
-  async #save(topics: HostTopic[]): Promise<void> {
-    const userId = this.#userId;
+  async #save(topics: HostTopic[], userId = this.#dataUser): Promise<void> {
     if (!userId) return;
+    // Take the batches now: a user switch right after this call resets the topics.
+    const batches = topics
+      .filter((topic) => topic.unsaved.length > 0)
+      .map((topic) => {
+        const batch = {
+          name: topic.name,
+          changes: topic.unsaved,
+          cursor: topic.cursor,
+          floor: topic.window[0]?.seq ?? topic.cursor + 1,
+        };
+        topic.unsaved = [];
+        return batch;
+      });
+    if (batches.length === 0) return;
     const cache = await this.#cache;
-    await Promise.all(
-      topics
-        .filter((topic) => topic.unsaved.length > 0)
-        .map((topic) => {
-          const changes = topic.unsaved;
-          topic.unsaved = [];
-          const floor = topic.window[0]?.seq ?? topic.cursor + 1;
-          return cache.save(userId, topic.name, changes, topic.cursor, floor);
-        }),
-    );
+    await Promise.all(batches.map((b) => cache.save(userId, b.name, b.changes, b.cursor, b.floor)));
   }
+
 
   #scheduleSave(): void {
     if (this.#saveScheduled) return;
@@ -252,6 +274,7 @@ export class TopicSubscriptions {
     if (!userId) return;
     const cached = await (await this.#cache).load(userId, topic.name, this.#limit);
     if (this.#userId !== userId) return;
+    topic.loadedFor = userId;
     topic.cursor = Math.max(topic.cursor, cached.cursor);
     if (topic.window.length === 0) topic.window = cached.changes.filter((c) => c.seq <= topic.cursor);
   }
@@ -320,7 +343,7 @@ export class TopicSubscriptions {
     topic.window = topic.window.filter((c) => c.seq <= head);
     topic.unsaved = [];
     for (const sub of topic.subs.values()) sub.delivered = Math.min(sub.delivered, head);
-    const userId = this.#userId;
+    const userId = this.#dataUser;
     if (userId) void this.#cache.then((cache) => cache.reset(userId, topic.name));
     // The server streams only after the `after` we sent; ask again from its head.
     topic.requestedAfter = undefined;

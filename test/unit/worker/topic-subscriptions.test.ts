@@ -187,3 +187,33 @@ describe('TopicSubscriptions', () => {
     expect(delivered.get('tab1/a')).toEqual([1, 2, 3, 4, 5, 3]);
   });
 });
+
+describe('TopicSubscriptions across sessions', () => {
+  it('keeps every position when the same user starts again, so no tab gets a change twice', async () => {
+    const { topics, delivered } = setup();
+    topics.onConnected(new FakeLink());
+    await topics.add('tab1', { subId: 'a', topic: 't' });
+    for (let seq = 1; seq <= 3; seq++) topics.onChange(change(seq));
+    topics.onDisconnected();
+    topics.setUser(undefined); // endSession
+    topics.setUser('alice'); // startSession again
+    const link = new FakeLink();
+    link.head = 4;
+    topics.onConnected(link);
+    expect(link.requests).toEqual([{ type: 'subscribe', topic: 't', after: 3 }]);
+    topics.onChange(change(4));
+    expect(delivered.get('tab1/a')).toEqual([1, 2, 3, 4]);
+  });
+
+  it('saves changes received just before the session ended under their user', async () => {
+    const { topics, cache } = setup();
+    topics.onConnected(new FakeLink());
+    await topics.add('tab1', { subId: 'a', topic: 't' });
+    for (let seq = 1; seq <= 3; seq++) topics.onChange(change(seq));
+    topics.onDisconnected();
+    topics.setUser('bob'); // another user signs in before the delayed save ran
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(await cache.load('alice', 't', 10)).toMatchObject({ cursor: 3 });
+    expect((await cache.load('bob', 't', 10)).changes).toEqual([]);
+  });
+});
