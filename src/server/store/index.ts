@@ -1,6 +1,6 @@
 /**
  * Topic-log stores of the reference server (spec §6–§7): the {@link TopicStore} interface, an
- * in-memory implementation and the durable LMDB one. Re-exported by `shared-session/server`, so
+ * in-memory implementation, the durable LMDB one and the Redis one (several processes). Re-exported by `shared-session/server`, so
  * import from `shared-session/server`.
  *
  * @example
@@ -15,4 +15,6 @@
 export type { AppendOptions, AppendResult, StoredChange, TopicStore } from './topic-store.js';
 export { createMemoryTopicStore } from './memory-store.js';
 export { LMDB_STORE_FORMAT, openLmdbTopicStore, type LmdbTopicStoreOptions } from './lmdb-store.js';
+export { openRedisTopicStore, type RedisStoreOptions } from './redis-store.js';
+export { DEFAULT_REDIS_KEY_PREFIX } from './redis-keys.js';
 export { MAX_STORED_CLIENT_ID_BYTES, MAX_STORED_TOPIC_BYTES } from './validate.js';
