@@ -517,8 +517,8 @@ export class SessionClient {
   /** A new leader host took over: bring it this tab's session, refresh handler and subscriptions. */
   async #replay(): Promise<void> {
     const api = this.#host.api;
-    if (this.#sessionActive && this.#latestToken && this.#intent) {
-      const { autoConnect, refresh } = this.#intent;
+    if (this.#sessionActive && this.#latestToken) {
+      const { autoConnect, refresh } = this.#intent ?? { autoConnect: true, refresh: undefined };
       const registration = refresh && this.#refreshHandlers.has(refresh.refreshId) ? refresh : undefined;
       await api
         .startSession(this.#tabId, {
@@ -603,7 +603,8 @@ export class SessionClient {
         break;
       case 'session':
         this.#session = event.session;
-        if (!event.session) this.#sessionActive = false;
+        // Any tab of a running session replays it into a new leader host, not only the one that started it.
+        this.#sessionActive = event.session !== undefined;
         this.#emit(this.#sessionListeners, event.session);
         break;
       case 'session-error':
