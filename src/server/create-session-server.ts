@@ -85,23 +85,29 @@ export async function createSessionServer(options: SessionServerOptions): Promis
         });
   if (rateLimit) new RateLimiter(rateLimit); // validates, throws TypeError
   const logger = options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger());
-  const registry = options.sessionRegistry ?? createMemorySessionRegistry();
   const verifier = createTokenVerifier(options.auth);
   const schemaVersions = servedSchemaVersions(options.schema);
   const access = compilePermissions(options.permissions);
   const maxChangeBytes = positiveInteger(options.maxChangeBytes ?? DEFAULT_MAX_CHANGE_BYTES, 'maxChangeBytes');
-  const feed =
-    options.changeFeed ??
-    createLocalChangeFeed((error) => logger.error(`change listener failed: ${describeError(error)}`));
-  if (typeof feed.announce !== 'function' || typeof feed.listen !== 'function') {
+  const givenFeed = options.changeFeed;
+  if (givenFeed !== undefined && (typeof givenFeed.announce !== 'function' || typeof givenFeed.listen !== 'function')) {
     throw new TypeError('"changeFeed" must have announce() and listen()');
   }
-  // Opened last among the options, so that an invalid option never leaves a store open.
-  const opened = await openTopicStore(options.store);
+  // Opened last among the options, so that an invalid option never leaves a store open. A Redis
+  // store brings the feed and the session registry that the processes sharing it need.
+  const opened = await openTopicStore(options.store, (error) =>
+    logger.error(`redis change feed: ${describeError(error)}`),
+  );
+  const registry = options.sessionRegistry ?? opened.sessionRegistry ?? createMemorySessionRegistry();
+  const feed =
+    givenFeed ??
+    opened.changeFeed ??
+    createLocalChangeFeed((error) => logger.error(`change listener failed: ${describeError(error)}`));
   const topics = new TopicService({ store: opened.store, feed, access, logger, maxChangeBytes });
   const closeTopics = async (): Promise<void> => {
-    if (options.changeFeed === undefined) await feed.close();
-    if (opened.owned) await opened.store.close();
+    stopEnded?.();
+    if (givenFeed === undefined && opened.changeFeed === undefined) await feed.close();
+    await opened.close();
   };
 
   const live = new LiveConnections();
@@ -122,6 +128,9 @@ export async function createSessionServer(options: SessionServerOptions): Promis
       for (const connection of live.ofSession(sessionId)) connection.close(CloseCode.SESSION_ENDED, 'session ended');
     },
   };
+
+  // A registry shared by several processes reports sessions ended on any of them.
+  const stopEnded = registry.onEnded?.((sessionId) => connectionHost.ended(sessionId));
 
   const stats = (): SessionServerStats => ({
     sessions: live.sessions,

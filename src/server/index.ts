@@ -15,6 +15,7 @@ export { createSessionServer } from './create-session-server.js';
 export { createLocalChangeFeed, type ChangeFeed, type ChangeListener } from './change-feed.js';
 export { USER_TOPIC_PREFIX, type TopicPermissions, type TopicRule } from './permissions.js';
 export type { TopicStoreOption } from './open-store.js';
+export { openRedisBackend, type RedisBackend, type RedisBackendOptions } from './redis-backend.js';
 export * from './store/index.js';
 export type {
   AuthOptions,

@@ -1,46 +1,83 @@
 import { resolve } from 'node:path';
+import type { ChangeFeed } from './change-feed.js';
+import { openRedisBackend } from './redis-backend.js';
+import type { SessionRegistry } from './session-registry.js';
 import { createMemoryTopicStore } from './store/memory-store.js';
 import { openLmdbTopicStore } from './store/lmdb-store.js';
+import { redactUrl } from './store/redis-keys.js';
 import type { TopicStore } from './store/topic-store.js';
 
 /**
  * The `store` option of `createSessionServer`: a {@link TopicStore} you opened (the server never
- * closes it), `'memory'` (the default: topics are lost when the process exits), or `{ path }` for
- * the durable LMDB store in that directory (the server opens it and closes it in `close()`).
+ * closes it), `'memory'` (the default: topics are lost when the process exits), `{ path }` for
+ * the durable LMDB store in that directory, or `{ redis: url, keyPrefix? }` for several server
+ * processes behind a load balancer: topics in Redis Streams, fan-out over Redis pub/sub and the
+ * session registry in Redis (`openRedisBackend`). The server opens and closes the last three.
  *
  * Import from `shared-session/server`.
  *
  * @example
  * ```ts
- * const store: TopicStoreOption = { path: './data' };
+ * const store: TopicStoreOption = process.env.REDIS_URL ? { redis: process.env.REDIS_URL } : { path: './data' };
  * ```
  */
-export type TopicStoreOption = TopicStore | 'memory' | { path: string };
+export type TopicStoreOption = TopicStore | 'memory' | { path: string } | { redis: string; keyPrefix?: string };
 
 /** A store ready for the server, and whether the server must close it. */
 export interface OpenedStore {
   store: TopicStore;
-  /** Opened by the server from `'memory'` or `{ path }`: closed with the server. */
+  /** Opened by the server from `'memory'`, `{ path }` or `{ redis }`: closed with the server. */
   owned: boolean;
-  /** For the start-up log: `in memory`, `in LMDB at /abs/dir` or `in a custom store`. */
+  /** For the start-up log: `in memory`, `in LMDB at /abs/dir`, `in Redis at redis://…` or `in a custom store`. */
   description: string;
+  /** A feed shared with the other processes of the store, when the store comes with one (Redis). */
+  changeFeed?: ChangeFeed;
+  /** A registry shared with the other processes of the store, when the store comes with one (Redis). */
+  sessionRegistry?: SessionRegistry;
+  /** Closes what the server opened (the store, and the feed and registry that came with it). */
+  close(): Promise<void>;
 }
 
 /**
  * Resolves the `store` option.
  *
- * @throws TypeError for an option of another shape; the store's error when `{ path }` cannot be opened
+ * @param option - the option
+ * @param onError - background failures of a Redis change feed
+ * @throws TypeError for an option of another shape; the store's error when it cannot be opened
  */
-export async function openTopicStore(option: TopicStoreOption | undefined = 'memory'): Promise<OpenedStore> {
-  if (option === 'memory') return { store: createMemoryTopicStore(), owned: true, description: 'in memory' };
+export async function openTopicStore(
+  option: TopicStoreOption | undefined = 'memory',
+  onError: (error: unknown) => void = (error) => console.error(error),
+): Promise<OpenedStore> {
+  if (option === 'memory') {
+    const store = createMemoryTopicStore();
+    return { store, owned: true, description: 'in memory', close: () => store.close() };
+  }
   if (typeof option === 'object' && option !== null) {
-    if (isTopicStore(option)) return { store: option, owned: false, description: 'in a custom store' };
+    if (isTopicStore(option)) {
+      return { store: option, owned: false, description: 'in a custom store', close: async () => {} };
+    }
     if ('path' in option && typeof option.path === 'string' && option.path.length > 0) {
       const store = await openLmdbTopicStore({ path: option.path });
-      return { store, owned: true, description: `in LMDB at ${resolve(option.path)}` };
+      return { store, owned: true, description: `in LMDB at ${resolve(option.path)}`, close: () => store.close() };
+    }
+    if ('redis' in option && typeof option.redis === 'string') {
+      const backend = await openRedisBackend({
+        url: option.redis,
+        ...(option.keyPrefix !== undefined && { keyPrefix: option.keyPrefix }),
+        onError,
+      });
+      return {
+        store: backend.store,
+        owned: true,
+        description: `in Redis at ${redactUrl(option.redis)}`,
+        changeFeed: backend.changeFeed,
+        sessionRegistry: backend.sessionRegistry,
+        close: () => backend.close(),
+      };
     }
   }
-  throw new TypeError('"store" must be a TopicStore, \'memory\' or { path: string }');
+  throw new TypeError('"store" must be a TopicStore, \'memory\', { path: string } or { redis: string }');
 }
 
 function isTopicStore(value: object): value is TopicStore {

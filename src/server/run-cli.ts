@@ -5,6 +5,8 @@ import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT } from './constants.js';
 import { createSessionServer } from './create-session-server.js';
 import { HEALTH_PATH } from './http-handler.js';
 import { createConsoleLogger } from './logger.js';
+import type { TopicStoreOption } from './open-store.js';
+import { DEFAULT_REDIS_KEY_PREFIX, redactUrl } from './store/redis-keys.js';
 import type { AuthOptions, Logger, SessionServer, SessionServerOptions } from './types.js';
 
 /**
@@ -39,7 +41,7 @@ export const EXIT_USAGE = 2;
 export const CLI_USAGE = `usage: shared-session-server [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}]
          (--secret S | --public-key-file FILE | --jwks-url URL)
          [--issuer I] [--audience A] [--roles-claim roles] [--schema-version N ...]
-         [--data DIR | --memory]
+         [--data DIR | --memory | --redis URL [--redis-prefix P]]
 
   --port N              port to listen on (0 = a free port; default ${DEFAULT_PORT})
   --host H              interface to bind (default ${DEFAULT_HOST})
@@ -52,6 +54,9 @@ export const CLI_USAGE = `usage: shared-session-server [--port ${DEFAULT_PORT}] 
   --schema-version N    served schema version (repeatable)
   --data DIR            keep topics in the durable LMDB store in DIR (default ${DEFAULT_DATA_DIR})
   --memory              keep topics in memory only (lost when the server stops)
+  --redis URL           share topics, fan-out and sessions with other server processes through
+                        Redis (redis://host:port); run several behind a load balancer
+  --redis-prefix P      prefix of the Redis keys and channels (default ${DEFAULT_REDIS_KEY_PREFIX})
   --help                print this help`;
 
 /**
@@ -97,6 +102,8 @@ const ARG_OPTIONS = {
   'schema-version': { type: 'string', multiple: true },
   data: { type: 'string' },
   memory: { type: 'boolean' },
+  redis: { type: 'string' },
+  'redis-prefix': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -173,20 +180,35 @@ export async function runCli(argv: readonly string[], context: CliContext = {}):
     const versions = (values['schema-version'] ?? []).map((v) =>
       integer(v, 'schema-version', 0, Number.MAX_SAFE_INTEGER),
     );
-    if (values.memory && values.data !== undefined) throw new UsageError('give only one of --data or --memory');
+    const storeFlags = [values.data !== undefined, values.memory === true, values.redis !== undefined];
+    if (storeFlags.filter(Boolean).length > 1) throw new UsageError('give only one of --data, --memory or --redis');
     if (values.data === '') throw new UsageError('--data must name a directory');
-    const dataDir = values.memory ? undefined : resolve(values.data ?? DEFAULT_DATA_DIR);
-    storeLine =
-      dataDir === undefined
-        ? 'topics kept in memory (lost when the server stops; --data DIR keeps them)'
-        : `topics kept in the LMDB store at ${dataDir}`;
+    if (values.redis !== undefined && !/^rediss?:\/\/./.test(values.redis)) {
+      throw new UsageError(`--redis must be a redis:// or rediss:// URL, got ${JSON.stringify(values.redis)}`);
+    }
+    if (values['redis-prefix'] !== undefined && values.redis === undefined) {
+      throw new UsageError('--redis-prefix needs --redis');
+    }
+    const redis = values.redis;
+    const dataDir = values.memory || redis !== undefined ? undefined : resolve(values.data ?? DEFAULT_DATA_DIR);
+    let store: TopicStoreOption;
+    if (redis !== undefined) {
+      store = { redis, ...(values['redis-prefix'] !== undefined && { keyPrefix: values['redis-prefix'] }) };
+      storeLine = `topics, fan-out and sessions shared through Redis at ${redactUrl(redis)}`;
+    } else if (dataDir !== undefined) {
+      store = { path: dataDir };
+      storeLine = `topics kept in the LMDB store at ${dataDir}`;
+    } else {
+      store = 'memory';
+      storeLine = 'topics kept in memory (lost when the server stops; --data DIR keeps them)';
+    }
     options = {
       port: values.port === undefined ? DEFAULT_PORT : integer(values.port, 'port', 0, 65535),
       host: values.host ?? DEFAULT_HOST,
       auth: await authFrom(values, env),
       ...(versions.length > 0 && { schema: { versions } }),
       logger: context.logger ?? createConsoleLogger(),
-      store: dataDir === undefined ? 'memory' : { path: dataDir },
+      store,
     };
   } catch (error) {
     // parseArgs throws TypeErrors with a code (unknown option, missing value); ours are UsageErrors.

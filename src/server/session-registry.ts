@@ -20,8 +20,8 @@ export type AttachResult =
  * Remembers which user owns each session id, including sessions whose sockets all closed, so that
  * a reconnect can be told `resumed: true` and another user can never take a session id over.
  *
- * The in-memory implementation is {@link createMemorySessionRegistry}; a shared store (Redis) can
- * implement the same interface for several server processes. Methods may return promises.
+ * The in-memory implementation is {@link createMemorySessionRegistry}; `openRedisBackend` has one in
+ * Redis for several server processes. Methods may return promises.
  *
  * Import from `shared-session/server`.
  *
@@ -60,6 +60,15 @@ export interface SessionRegistry {
    * @returns how many sessions were dropped
    */
   prune(now: number): number | Promise<number>;
+  /**
+   * Optional, for registries shared by several server processes: calls `listener` with the id of
+   * every session that was forgotten (ended) anywhere, so that each process closes that session's
+   * sockets with 4005. A registry of one process need not have it: the server closes its own
+   * sockets of an ended session.
+   *
+   * @returns a function that stops listening
+   */
+  onEnded?(listener: (sessionId: string) => void): () => void;
 }
 
 /**

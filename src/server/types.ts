@@ -121,8 +121,9 @@ export interface SessionServerOptions {
   /** Log sink, or `false` for silence. Default: one-line logs on the console. */
   logger?: Logger | false;
   /**
-   * Where session ids and their owners are remembered. Default: an in-memory registry
-   * ({@link createMemorySessionRegistry}) that forgets idle sessions after 24 h.
+   * Where session ids and their owners are remembered. Default: the Redis registry with
+   * `store: { redis }`, else an in-memory registry ({@link createMemorySessionRegistry}) that
+   * forgets idle sessions after 24 h.
    */
   sessionRegistry?: SessionRegistry;
   /**
@@ -134,8 +135,10 @@ export interface SessionServerOptions {
   permissions?: TopicPermissions;
   /**
    * Where topics are kept: `'memory'` (default; lost on exit), `{ path }` for the durable LMDB
-   * store in that directory (opened by the server, closed by `close()`), or a {@link TopicStore}
-   * you opened and close yourself.
+   * store in that directory, `{ redis: url, keyPrefix? }` for several server processes behind a
+   * load balancer (topic logs in Redis Streams, fan-out over Redis pub/sub, sessions in Redis:
+   * `changeFeed` and `sessionRegistry` default to the Redis ones), or a {@link TopicStore} you
+   * opened and close yourself. The server opens the first three and closes them in `close()`.
    */
   store?: TopicStoreOption;
   /**
@@ -144,9 +147,10 @@ export interface SessionServerOptions {
    */
   maxChangeBytes?: number;
   /**
-   * How appended changes reach the shared subscriptions. Default: in-process
-   * ({@link createLocalChangeFeed}). A feed shared by several processes (e.g. Redis pub/sub) lets
-   * each process fan out the changes the others appended to a shared store. Not closed by `close()`.
+   * How appended changes reach the shared subscriptions. Default: Redis pub/sub with
+   * `store: { redis }`, else in-process ({@link createLocalChangeFeed}). A feed shared by several
+   * processes lets each process fan out the changes the others appended to a shared store. A feed
+   * passed here is not closed by `close()`.
    */
   changeFeed?: ChangeFeed;
 }

@@ -122,7 +122,18 @@ describe('runCli', () => {
     ['two keys', ['--secret', 's', '--jwks-url', 'https://x.test/jwks'], 'give only one of'],
     ['a missing key file', ['--public-key-file', '/nonexistent/key.pem'], 'cannot read --public-key-file'],
     ['a bad schema version', ['--secret', 's', '--schema-version', 'v2'], '--schema-version must be an integer'],
-    ['both --data and --memory', ['--secret', 's', '--data', 'd', '--memory'], 'give only one of --data or --memory'],
+    [
+      'both --data and --memory',
+      ['--secret', 's', '--data', 'd', '--memory'],
+      'give only one of --data, --memory or --redis',
+    ],
+    ['both --redis and --data', ['--secret', 's', '--redis', 'redis://127.0.0.1:1', '--data', 'd'], 'give only one of'],
+    [
+      'a --redis that is not a Redis URL',
+      ['--secret', 's', '--redis', 'http://127.0.0.1:6379'],
+      '--redis must be a redis://',
+    ],
+    ['--redis-prefix without --redis', ['--secret', 's', '--redis-prefix', 'app:'], '--redis-prefix needs --redis'],
   ])('exits 2 with a clear message for %s', async (_, argv, message) => {
     const { code, err } = await fails(argv);
     expect(code).toBe(EXIT_USAGE);
