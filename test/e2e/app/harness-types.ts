@@ -38,6 +38,10 @@ export interface PageClient {
   readonly connectionStatus: ConnectionStatus;
   onConnectionStatusChange(cb: (status: ConnectionStatus) => void, runImmediately?: boolean): () => void;
   onSessionError(cb: (type: SessionErrorType) => void): () => void;
+  onUpdateAvailable(cb: (buildId: string) => void): () => void;
+  onHostUnavailable(cb: (error: Error & { code?: string }) => void): () => void;
+  reloadAllTabs(): Promise<void>;
+  readonly hostKind: 'shared-worker' | 'leader';
   getSession(): Promise<SessionInfo | undefined>;
   close(): void;
   subscribe(
@@ -73,6 +77,8 @@ export interface ClientSetup {
   schema?: { version: number };
   refresh?: RefreshSetup;
   host?: 'auto' | 'shared-worker' | 'leader';
+  /** Passed through as `workerUrl` (resolved against the page's URL). */
+  workerUrl?: string;
 }
 
 /** An error as the page saw it. */
@@ -94,6 +100,10 @@ export interface PageEvents {
   /** From the `onSessionError` constructor option. */
   ctorSessionErrors: { type: SessionErrorType; t: number }[];
   refreshCalls: { t: number; token?: string; error?: string }[];
+  /** From `client.onUpdateAvailable(cb)`. */
+  updatesAvailable: { buildId: string; t: number }[];
+  /** From `client.onHostUnavailable(cb)`. */
+  hostUnavailable: { code: string | undefined; message: string; t: number; p: number }[];
 }
 
 export interface StartResult {

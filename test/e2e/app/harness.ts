@@ -19,7 +19,14 @@ import type {
 /** Installs `window.SS`, `window.harness`, `window.events` for the package `SS`. */
 export function installHarness(SS: Window['SS']): void {
   const { SessionClient, errors } = SS;
-  const events: PageEvents = { statuses: [], sessionErrors: [], ctorSessionErrors: [], refreshCalls: [] };
+  const events: PageEvents = {
+    statuses: [],
+    sessionErrors: [],
+    ctorSessionErrors: [],
+    refreshCalls: [],
+    updatesAvailable: [],
+    hostUnavailable: [],
+  };
   window.SS = SS;
   window.events = events;
   window.stops = [];
@@ -95,6 +102,10 @@ export function installHarness(SS: Window['SS']): void {
         document.getElementById('status')!.textContent = status;
       }, true);
       c.onSessionError((type) => events.sessionErrors.push({ type, t: Date.now() }));
+      c.onUpdateAvailable((buildId) => events.updatesAvailable.push({ buildId, t: Date.now() }));
+      c.onHostUnavailable((error) =>
+        events.hostUnavailable.push({ code: error.code, message: error.message, t: Date.now(), p: performance.now() }),
+      );
       return c.connectionStatus;
     },
 
