@@ -1,0 +1,49 @@
+/**
+ * Helpers for the specs that drive the demo (`demo/server.ts`): a fresh data dir per run, the demo's
+ * panel fields, and its feed.
+ */
+import type { Page } from '@playwright/test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startDemo, type Demo, type DemoOptions } from '../../demo/server.ts';
+import { expect } from './fixtures.ts';
+
+export { startDemo, type Demo, type DemoOptions };
+
+/** A fresh directory for the demo's LMDB store and secret; removed by the returned function. */
+export async function demoDataDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'shared-session-demo-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The status panel's value cell `name` (`data-field`). */
+export function panelField(page: Page, name: string) {
+  return page.locator(`[data-field="${name}"]`);
+}
+
+/** Opens the demo in a new tab of `page`'s context... or navigates `page` to it and waits for the app to run. */
+export async function openDemo(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  // The app has run once the status badge shows the client's status (not the HTML's placeholder host "–").
+  await expect(panelField(page, 'host')).not.toHaveText('–');
+}
+
+/** Signs in with the demo's form (user `alice`, role `member` unless changed) and waits for OPEN. */
+export async function signIn(page: Page): Promise<void> {
+  await page.locator('#signin-button').click();
+  await expect(page.locator('#status-badge')).toHaveText('OPEN', { timeout: 10_000 });
+}
+
+/** Publishes `text` with the demo's feed form. */
+export async function publishInDemo(page: Page, text: string): Promise<void> {
+  await page.locator('#message').fill(text);
+  await page.locator('#publish-button').click();
+}
+
+/** The feed's items as shown (newest first), without their time. */
+export async function feedTexts(page: Page): Promise<string[]> {
+  return page
+    .locator('#feed > li')
+    .evaluateAll((items) => items.map((li) => (li.firstChild?.textContent ?? '').trim()));
+}
