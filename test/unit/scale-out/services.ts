@@ -230,10 +230,11 @@ master_process on;
 worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-worker_rlimit_nofile 65535;
+# Each proxied session holds two connections (client side and upstream side).
+worker_rlimit_nofile 100000;
 
 events {
-  worker_connections 16384;
+  worker_connections 40000;
 }
 
 http {
@@ -312,6 +313,49 @@ export async function startNginx(upstreamPorts: readonly number[]): Promise<Ngin
   }
 }
 
+/** A child process started by {@link startListeningProcess}. */
+export interface ListeningProcess {
+  /** The first capture group of `listening`. */
+  readonly url: string;
+  readonly pid: number;
+  output(): string;
+  readonly running: boolean;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+}
+
+/**
+ * Spawns `command args` and waits until its output matches `listening` (whose first group is the
+ * URL it serves).
+ */
+export async function startListeningProcess(
+  name: string,
+  command: string,
+  args: string[],
+  listening: RegExp,
+): Promise<ListeningProcess> {
+  const service = new Service(name, command, args);
+  let url: string | undefined;
+  await waitUntil(
+    service,
+    async () => {
+      url ??= listening.exec(service.output)?.[1];
+      return url !== undefined;
+    },
+    'listening',
+  );
+  return {
+    url: url!,
+    pid: service.child.pid!,
+    output: () => service.output,
+    get running() {
+      return service.running;
+    },
+    stop: () => service.stop(),
+    kill: () => service.kill(),
+  };
+}
+
 /** A reference server running as a child process (the built CLI). */
 export interface ServerProcess {
   /** `ws://127.0.0.1:<port>` */
@@ -377,32 +421,28 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     ...(options.keyPrefix === undefined ? [] : ['--redis-prefix', options.keyPrefix]),
     ...(options.args ?? []),
   ];
-  const service = new Service('shared-session-server', process.execPath, args);
-  let url: string | undefined;
-  await waitUntil(
-    service,
-    async () => {
-      url ??= /listening on (ws:\/\/127\.0\.0\.1:\d+)/.exec(service.output)?.[1];
-      return url !== undefined;
-    },
-    'listening',
+  const started = await startListeningProcess(
+    'shared-session-server',
+    process.execPath,
+    args,
+    /listening on (ws:\/\/127\.0\.0\.1:\d+)/,
   );
-  const port = Number(new URL(url!).port);
+  const port = Number(new URL(started.url).port);
   const healthUrl = `http://127.0.0.1:${port}/health`;
   return {
-    url: url!,
+    url: started.url,
     port,
-    pid: service.child.pid!,
+    pid: started.pid,
     async health() {
       const response = await fetch(healthUrl);
       if (!response.ok) throw new Error(`GET ${healthUrl}: ${response.status}`);
       return (await response.json()) as HealthStats;
     },
-    output: () => service.output,
+    output: started.output,
     get running() {
-      return service.running;
+      return started.running;
     },
-    stop: () => service.stop(),
-    kill: () => service.kill(),
+    stop: started.stop,
+    kill: started.kill,
   };
 }
