@@ -121,4 +121,75 @@ test.describe('offline reload of the demo (service worker + host cache + outbox,
     }
     expect(demo.server.stats().changesStored).toBe(1);
   });
+
+  test('offline for longer than the token lives, a reload still shows the cached session and feed, queues a publish, and the session resumes once the token endpoint answers again', async ({
+    context,
+  }) => {
+    test.setTimeout(60_000);
+    await demo?.close();
+    await removeData?.();
+    const data = await demoDataDir();
+    removeData = data.remove;
+    // 4 s tokens: the offline period below outlives the token, so its refresh fails (offline) until exp.
+    const options = { dataDir: data.dir, tokenTtlSeconds: 4 };
+    demo = await startDemo({ port: 0, serverPort: 0, ...options });
+    const webPort = Number(new URL(demo.url).port);
+    const serverPort = demo.server.port;
+
+    const page = await context.newPage();
+    await openDemo(page, demo.url);
+    await signIn(page);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 10_000 });
+    for (const text of ['one', 'two']) await publishInDemo(page, text);
+    await expect.poll(() => feedTexts(page)).toEqual(['alice: two', 'alice: one']);
+    await expect.poll(() => storedCursor(page, 'alice', FEED)).toBe(2);
+    const sessionId = await panelField(page, 'session').textContent();
+
+    await context.setOffline(true);
+    await demo.close();
+    demo = undefined;
+    // The last token the page holds (the one the demo would use offline) must have expired.
+    const exp = await page.evaluate(() => {
+      const token = localStorage.getItem('shared-session-demo:token')!;
+      return (JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { exp: number }).exp;
+    });
+    await page.waitForTimeout(Math.max(0, exp * 1000 + 500 - Date.now())); // time must pass: nothing to await
+    const beforeReload = await panelField(page, 'error').textContent();
+
+    await page.reload();
+    // Settled: the cached feed is shown, or the demo logged that its startSession failed.
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('#feed > li').length >= 2 ||
+        [...document.querySelectorAll('#log > li')].some((li) => li.textContent?.includes('startSession failed')),
+      undefined,
+      { timeout: 10_000 },
+    );
+    const afterReload = {
+      error: await panelField(page, 'error').textContent(),
+      log: await page.locator('#log > li').allTextContents(),
+    };
+    console.log(
+      `offline past exp: panel "Last session error" before the reload: "${beforeReload}"; after it: ` +
+        `"${afterReload.error}"; demo events (newest first): ${afterReload.log.join(' | ')}`,
+    );
+    expect(
+      afterReload.log.join('\n'),
+      'offline with an expired token, startSession resumes the stored session (README "Session semantics")',
+    ).not.toContain('startSession failed');
+    await expect.poll(() => feedTexts(page)).toEqual(['alice: two', 'alice: one']);
+    await expect(panelField(page, 'session')).toHaveText(sessionId!);
+    await publishInDemo(page, 'written offline');
+    await expect(panelField(page, 'outbox')).toHaveText('1');
+
+    demo = await startDemo({ port: webPort, serverPort, ...options });
+    await context.setOffline(false);
+    await expect(page.locator('#status-badge'), 'the session resumes once a token can be had').toHaveText('OPEN', {
+      timeout: 20_000,
+    });
+    await expect(panelField(page, 'outbox')).toHaveText('0', { timeout: 10_000 });
+    await expect.poll(() => feedTexts(page)).toEqual(['alice: written offline', 'alice: two', 'alice: one']);
+    await expect(panelField(page, 'session')).toHaveText(sessionId!);
+    expect(demo.server.stats()).toMatchObject({ changesStored: 1, sockets: 1 });
+  });
 });
