@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { copyFile, cp, mkdir, readdir, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import type { BrowserContext } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { DIST_DIR, REPO_ROOT, SOURCE_DIST_DIR } from './paths.ts';
 import { serveStatic, type StaticServer } from './static-server.ts';
@@ -25,8 +27,57 @@ async function stagePackage(dir: string): Promise<void> {
 }
 
 /**
+ * Opens `count` tabs of the app at `url` one after the other; in each, creates a `SessionClient` for
+ * `serverUrl` and starts a session with `token`. Returns each tab's startSession → OPEN time, ms.
+ */
+async function startInTabs(
+  context: BrowserContext,
+  url: string,
+  serverUrl: string,
+  token: string,
+  count: number,
+): Promise<number[]> {
+  const openMs: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => 'SessionClient' in window);
+    openMs.push(
+      await page.evaluate(
+        async ([s, t]) => {
+          const { SessionClient } = window as unknown as { SessionClient: Window['SS']['SessionClient'] };
+          const started = performance.now();
+          const client = new SessionClient({ serverUrl: s });
+          window.client = client;
+          await client.startSession(t);
+          if (client.connectionStatus !== 'OPEN') {
+            await new Promise<void>((resolve) => {
+              const off = client.onConnectionStatusChange((status) => {
+                if (status === 'OPEN') {
+                  off();
+                  resolve();
+                }
+              });
+            });
+          }
+          return performance.now() - started;
+        },
+        [serverUrl, token] as const,
+      ),
+    );
+  }
+  return openMs;
+}
+
+/** `client.hostKind` of every tab of `context`. */
+function hostKinds(context: BrowserContext): Promise<string[]> {
+  return Promise.all(context.pages().map((page) => page.evaluate(() => window.client.hostKind)));
+}
+
+/**
  * The tarball `npm pack` makes, installed into a fresh Vite app that has no config and no plugin:
- * the worker bundle must be found through `new URL(…, import.meta.url)` alone (spec §2).
+ * the worker bundle must be found through `new URL(…, import.meta.url)` alone (spec §2), in `vite build`
+ * and under Vite's dev server, where the package is pre-bundled.
  */
 test.describe('the packed package', () => {
   let workDir: string;
@@ -94,37 +145,64 @@ test.describe('the packed package', () => {
     mintToken,
   }) => {
     const token = await mintToken({ sub: 'alice' });
-    const openMs: number[] = [];
-    for (let i = 0; i < 2; i++) {
-      const page = await context.newPage();
-      await page.goto(app.url);
-      await page.waitForFunction(() => 'SessionClient' in window);
-      openMs.push(
-        await page.evaluate(
-          async ([serverUrl, t]) => {
-            const { SessionClient } = window as unknown as { SessionClient: Window['SS']['SessionClient'] };
-            const started = performance.now();
-            const client = new SessionClient({ serverUrl });
-            window.client = client;
-            await client.startSession(t);
-            if (client.connectionStatus !== 'OPEN') {
-              await new Promise<void>((resolve) => {
-                const off = client.onConnectionStatusChange((s) => {
-                  if (s === 'OPEN') {
-                    off();
-                    resolve();
-                  }
-                });
-              });
-            }
-            return performance.now() - started;
-          },
-          [server.url, token] as const,
-        ),
-      );
-    }
+    const openMs = await startInTabs(context, app.url, server.url, token, 2);
     console.log(`timing (packed app): startSession → OPEN ${openMs.map((ms) => ms.toFixed(1)).join(' ms, ')} ms`);
+    expect(await hostKinds(context)).toEqual(['shared-worker', 'shared-worker']);
     expect(server.stats()).toMatchObject({ sockets: 1, socketsOpened: 1 });
     expect(server.stats().socketsByUser['alice']).toBe(1);
+  });
+
+  test("two tabs of the same app under Vite's dev server (dependencies pre-bundled, no plugin) reach OPEN over one socket", async ({
+    browser,
+    context,
+    server,
+    mintToken,
+  }) => {
+    // The temp app's own Vite, as `npx vite` there would run it: no config file, no plugin.
+    const vite = (await import(
+      pathToFileURL(path.join(workDir, 'node_modules/vite/dist/node/index.js')).href
+    )) as typeof import('vite');
+    const dev = await vite.createServer({
+      root: workDir,
+      configFile: false,
+      logLevel: 'warn',
+      server: { host: '127.0.0.1', port: 0, strictPort: true, watch: null },
+    });
+    try {
+      await dev.listen();
+      const url = dev.resolvedUrls?.local[0];
+      expect(url, 'the dev server listens').toBeTruthy();
+      const token = await mintToken({ sub: 'alice' });
+      const openMs = await startInTabs(context, url!, server.url, token, 2);
+
+      // The page loaded shared-session from Vite's pre-bundled deps, and the worker came from the package.
+      const scripts = await context
+        .pages()[0]!
+        .evaluate(() => performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname));
+      const prebundled = scripts.filter((name) => name.includes('/.vite/deps/'));
+      const cdp = await browser.newBrowserCDPSession();
+      const { targetInfos } = (await cdp.send('Target.getTargets')) as {
+        targetInfos: { type: string; url: string }[];
+      };
+      await cdp.detach();
+      const workers = targetInfos.filter((t) => t.type === 'shared_worker').map((t) => new URL(t.url).pathname);
+      console.log(
+        `vite dev: startSession → OPEN ${openMs.map((ms) => ms.toFixed(1)).join(' ms, ')} ms; ` +
+          `pre-bundled: ${prebundled.join(', ')}; SharedWorker: ${workers.join(', ')}`,
+      );
+      expect(
+        prebundled.some((name) => /shared-session/.test(name)),
+        'shared-session was pre-bundled',
+      ).toBe(true);
+      expect(workers).toHaveLength(1);
+      expect(await hostKinds(context), 'the SharedWorker host, not the leader fallback').toEqual([
+        'shared-worker',
+        'shared-worker',
+      ]);
+      expect(server.stats()).toMatchObject({ sockets: 1, socketsOpened: 1 });
+      expect(server.stats().socketsByUser['alice']).toBe(1);
+    } finally {
+      await dev.close();
+    }
   });
 });
