@@ -284,7 +284,7 @@ export class SessionHost implements HostApi {
 
     const current = this.#session;
     if (current && current.userId === claims.userId && sameRoles(current.roles, claims.roles)) {
-      await this.#joinSession(current, request, claims);
+      await this.#joinSession(tab, current, request, claims);
       return this.#info() as SessionInfo;
     }
     if (current) this.#endSession();
@@ -336,8 +336,7 @@ export class SessionHost implements HostApi {
     this.#broadcastSession();
     this.#shareToken(session);
     if (awaitingToken) {
-      this.#setStatus('CLOSED');
-      this.#scheduleRefresh(refreshRetryDelay(++this.#refreshFailures));
+      this.#resumeOffline(session);
     } else {
       if (request.autoConnect) this.#openConnection(session);
       this.#scheduleRefresh();
@@ -346,21 +345,51 @@ export class SessionHost implements HostApi {
   }
 
   /** A second `startSession` of the same user: join, upgrading the token only if it lives longer. */
-  async #joinSession(session: HostedSession, request: StartSessionRequest, claims: TokenClaims): Promise<void> {
-    const usable = !isExpired(claims.expiresAt, this.#serverNow());
+  async #joinSession(
+    tab: AttachedTab,
+    session: HostedSession,
+    request: StartSessionRequest,
+    claims: TokenClaims,
+  ): Promise<void> {
+    if (request.autoConnect) session.wantConnected = true;
+    let token = request.token;
+    let usable = !isExpired(claims.expiresAt, this.#serverNow());
+    const stopped = session.fatal !== undefined || session.awaitingToken;
+    if (!usable && stopped) {
+      // The session stopped (e.g. its token expired while offline) and this start brings an expired
+      // token too: refresh first, exactly as a fresh start would.
+      const refreshed = request.refresh ? await this.#refreshExpiredStart(tab, request.refresh.refreshId) : undefined;
+      if (refreshed === 'unreachable') {
+        this.#resumeOffline(session);
+        return;
+      }
+      if (!refreshed) {
+        const message = request.refresh
+          ? 'the token had expired and the refreshHandler returned no valid token'
+          : 'the token had expired before the session started';
+        this.#failStart('UNAUTHORIZED', message);
+        throw new UnauthorizedError(message);
+      }
+      ({ token, claims } = refreshed);
+      usable = true;
+    }
     const livesLonger =
       session.expiresAt !== null && (claims.expiresAt === null || claims.expiresAt > session.expiresAt);
-    if (usable && (livesLonger || session.fatal || session.awaitingToken)) {
-      await this.#adoptToken(session, request.token, claims);
-      session.awaitingToken = false;
-    }
-    if (session.fatal) {
-      if (!usable) throw new TokenExpiredError('the token has expired: the session cannot restart with it');
+    if (usable && (livesLonger || stopped)) {
       session.fatal = undefined;
+      session.awaitingToken = false;
+      await this.#adoptToken(session, token, claims);
     }
-    if (request.autoConnect) session.wantConnected = true;
-    if (session.wantConnected) this.#openConnection(session);
+    if (session.wantConnected && !session.awaitingToken) this.#openConnection(session);
     this.#scheduleRefresh();
+  }
+
+  /** Offline-first: keep the session (cache served, publishes queued) and retry the refresh until it answers. */
+  #resumeOffline(session: HostedSession): void {
+    session.fatal = undefined;
+    session.awaitingToken = true;
+    this.#setStatus('CLOSED');
+    this.#scheduleRefresh(refreshRetryDelay(++this.#refreshFailures));
   }
 
   async #updateSessionToken(token: string): Promise<SessionInfo> {

@@ -262,7 +262,6 @@ export class TopicSubscriptions {
     await Promise.all(batches.map((b) => cache.save(userId, b.name, b.changes, b.cursor, b.floor)));
   }
 
-
   #scheduleSave(): void {
     if (this.#saveScheduled) return;
     this.#saveScheduled = true;
