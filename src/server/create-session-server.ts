@@ -95,9 +95,7 @@ export async function createSessionServer(options: SessionServerOptions): Promis
   }
   // Opened last among the options, so that an invalid option never leaves a store open. A Redis
   // store brings the feed and the session registry that the processes sharing it need.
-  const opened = await openTopicStore(options.store, (error) =>
-    logger.error(`redis change feed: ${describeError(error)}`),
-  );
+  const opened = await openTopicStore(options.store, (error) => logger.error(`redis: ${describeError(error)}`));
   const registry = options.sessionRegistry ?? opened.sessionRegistry ?? createMemorySessionRegistry();
   const feed =
     givenFeed ??

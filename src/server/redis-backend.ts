@@ -3,7 +3,7 @@ import { SESSION_RETENTION_MS } from './constants.js';
 import { createRedisChangeFeed } from './redis-change-feed.js';
 import { createRedisSessionRegistry } from './redis-session-registry.js';
 import type { SessionRegistry } from './session-registry.js';
-import { connectRedis, quitRedis, RedisKeys } from './store/redis-keys.js';
+import { connectRedis, quitRedis, RedisKeys, reportOutages } from './store/redis-keys.js';
 import { createRedisTopicStore, type RedisStoreOptions } from './store/redis-store.js';
 import type { TopicStore } from './store/topic-store.js';
 
@@ -20,7 +20,10 @@ import type { TopicStore } from './store/topic-store.js';
 export interface RedisBackendOptions extends RedisStoreOptions {
   /** How long an idle session is remembered. Default {@link SESSION_RETENTION_MS}. */
   sessionRetentionMs?: number;
-  /** Receives background failures of the change feed (default: `console.error`). */
+  /**
+   * Receives background failures: of the change feed, and a lost or restored connection (once per
+   * outage). Default: `console.error`.
+   */
   onError?: (error: unknown) => void;
 }
 
@@ -76,7 +79,7 @@ export async function openRedisBackend(options: RedisBackendOptions): Promise<Re
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" must be an object');
   const keys = new RedisKeys(options.keyPrefix);
   const retentionMs = options.sessionRetentionMs ?? SESSION_RETENTION_MS;
-  const onError = options.onError ?? ((error: unknown) => console.error('redis change feed:', error));
+  const onError = options.onError ?? ((error: unknown) => console.error('shared-session redis:', error));
   const client = await connectRedis(options.url);
   let subscriber;
   try {
@@ -89,6 +92,8 @@ export async function openRedisBackend(options: RedisBackendOptions): Promise<Re
     subscriber?.disconnect();
     throw error;
   }
+  reportOutages(client, 'command', onError);
+  reportOutages(subscriber, 'subscriber', onError);
   const store = createRedisTopicStore(client, keys);
   const changeFeed = createRedisChangeFeed(subscriber, client, keys, onError);
   const sessionRegistry = createRedisSessionRegistry(client, subscriber, keys, retentionMs);

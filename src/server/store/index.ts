@@ -16,5 +16,5 @@ export type { AppendOptions, AppendResult, StoredChange, TopicStore } from './to
 export { createMemoryTopicStore } from './memory-store.js';
 export { LMDB_STORE_FORMAT, openLmdbTopicStore, type LmdbTopicStoreOptions } from './lmdb-store.js';
 export { openRedisTopicStore, type RedisStoreOptions } from './redis-store.js';
-export { DEFAULT_REDIS_KEY_PREFIX } from './redis-keys.js';
+export { DEFAULT_REDIS_KEY_PREFIX, REDIS_CONNECT_TIMEOUT_MS, REDIS_MAX_RETRIES_PER_REQUEST } from './redis-keys.js';
 export { MAX_STORED_CLIENT_ID_BYTES, MAX_STORED_TOPIC_BYTES } from './validate.js';

@@ -106,12 +106,50 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** Closes a client gracefully (`QUIT` after the pending commands), or at once when it is not connected. */
+/** Longest wait for a graceful `QUIT` before the connection is dropped. */
+const QUIT_TIMEOUT_MS = 2_000;
+
+/**
+ * Closes a client gracefully (`QUIT` after the pending commands), or at once when it is not
+ * connected (a command queued while Redis is unreachable could wait forever).
+ */
 export async function quitRedis(client: Redis): Promise<void> {
   if (client.status === 'end') return;
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await client.quit();
+    await Promise.race([
+      client.quit(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('quit timed out')), QUIT_TIMEOUT_MS))),
+    ]);
   } catch {
     client.disconnect();
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+/**
+ * Reports a client's connection trouble once per outage (ioredis emits an error for every
+ * reconnect attempt) and its recovery.
+ *
+ * @param client - the client to watch
+ * @param name - which connection, for the message
+ * @param report - receives one error per outage and one per recovery
+ */
+export function reportOutages(client: Redis, name: string, report: (error: unknown) => void): void {
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    report(new Error(`redis ${name} connection failed (reconnecting): ${error.message}`, { cause: error }));
+  });
+  client.on('ready', () => {
+    if (!down) return;
+    down = false;
+    report(new Error(`redis ${name} connection restored`));
+  });
 }

@@ -161,6 +161,30 @@ describe.skipIf(missing !== undefined)(`servers sharing Redis${missing ? ` (skip
     expect(dataOf(await changes(onA, 2, 10_000))).toEqual([2, 3]);
   });
 
+  it(
+    'answers INTERNAL while Redis is down, closes a hello with 1011, and still shuts down promptly',
+    { timeout: 20_000 },
+    async () => {
+      const own = await startRedis();
+      const server = await startServer({ store: { redis: own.url } });
+      try {
+        const { client } = await connectSession(server, await mint());
+        await own.stop();
+        expect(await publish(client, 1, 'down', 1)).toMatchObject({ type: 'error', id: 1, code: 'INTERNAL' });
+        expect(await subscribe(client, 2, 'down')).toMatchObject({ type: 'error', id: 2, code: 'INTERNAL' });
+        const late = await TestClient.connect(server.url);
+        late.send({ type: 'hello', protocol: 1, token: await mint(), sessionId: randomUUID() });
+        expect((await late.closed).code).toBe(1011);
+        await client.close();
+      } finally {
+        const started = Date.now();
+        await server.close();
+        expect(Date.now() - started).toBeLessThan(5_000);
+        await own.stop();
+      }
+    },
+  );
+
   it('shares the session registry: ids owned in Redis with a retention TTL, refreshed while live', async () => {
     const keyPrefix = `registry-${randomUUID()}:`;
     const backend = await openRedisBackend({ url: redis.url, keyPrefix, sessionRetentionMs: 60_000 });
