@@ -19,7 +19,11 @@ import {
 } from './services.js';
 
 const CLI = fileURLToPath(new URL('../../../dist/server/cli.js', import.meta.url));
-const skip = missingServices(true) ?? (existsSync(CLI) ? undefined : 'dist/server/cli.js missing: run `npm run build`');
+// The Redis backend's file tells a build with --redis from an older one.
+const BUILT_WITH_REDIS = fileURLToPath(new URL('../../../dist/server/redis-backend.js', import.meta.url));
+const skip =
+  missingServices(true) ??
+  (existsSync(CLI) && existsSync(BUILT_WITH_REDIS) ? undefined : 'dist/ missing or stale: run `npm run build`');
 
 describe.skipIf(skip !== undefined)(`three server processes behind nginx${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let redis: RedisService;

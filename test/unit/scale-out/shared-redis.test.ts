@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeMessage } from '../../../src/protocol/messages.js';
-import { openRedisBackend, type SessionServer } from '../../../src/server/index.js';
+import { openRedisBackend, runCli, type SessionServer } from '../../../src/server/index.js';
 import { connectSession, mint, startServer, TestClient, waitFor } from '../server/helpers.js';
 import { changes, publish, range, subscribe } from '../server/topic-helpers.js';
 import { missingServices, startRedis, type RedisService } from './services.js';
@@ -184,6 +184,39 @@ describe.skipIf(missing !== undefined)(`servers sharing Redis${missing ? ` (skip
       }
     },
   );
+
+  it('runs the CLI with --redis and --redis-prefix', async () => {
+    const out: string[] = [];
+    const abort = new AbortController();
+    let listening!: (server: SessionServer) => void;
+    const started = new Promise<SessionServer>((resolve) => (listening = resolve));
+    const keyPrefix = `cli-${randomUUID()}:`;
+    const exit = runCli(
+      ['--port', '0', '--secret', 's'.repeat(32), '--redis', redis.url, '--redis-prefix', keyPrefix],
+      {
+        out: (line) => out.push(line),
+        err: (line) => out.push(line),
+        logger: false,
+        signals: [],
+        signal: abort.signal,
+        onListening: listening,
+      },
+    );
+    const server = await Promise.race([
+      started,
+      exit.then((code) => Promise.reject(new Error(`exit ${code}: ${out.join('\n')}`))),
+    ]);
+    expect(out[1]).toBe(`topics, fan-out and sessions shared through Redis at ${redis.url}`);
+    expect(await server.publish('cli', 'one')).toEqual({ seq: 1 });
+    const admin = new Redis(redis.url);
+    try {
+      expect(await admin.xlen(`${keyPrefix}topic:{cli}:log`)).toBe(1);
+    } finally {
+      admin.disconnect();
+    }
+    abort.abort();
+    expect(await exit).toBe(0);
+  });
 
   it('shares the session registry: ids owned in Redis with a retention TTL, refreshed while live', async () => {
     const keyPrefix = `registry-${randomUUID()}:`;
