@@ -122,7 +122,7 @@ test.describe('offline reload of the demo (service worker + host cache + outbox,
     expect(demo.server.stats().changesStored).toBe(1);
   });
 
-  test('offline for longer than the token lives, a reload still shows the cached session and feed, queues a publish, and the session resumes once the token endpoint answers again', async ({
+  test('offline for longer than the token lives, a reload (another tab open) still shows the cached session and feed, queues a publish, and the session resumes once the token endpoint answers again', async ({
     context,
   }) => {
     test.setTimeout(60_000);
@@ -144,6 +144,11 @@ test.describe('offline reload of the demo (service worker + host cache + outbox,
     await expect.poll(() => feedTexts(page)).toEqual(['alice: two', 'alice: one']);
     await expect.poll(() => storedCursor(page, 'alice', FEED)).toBe(2);
     const sessionId = await panelField(page, 'session').textContent();
+    // A second tab keeps the SharedWorker (and the session it holds) alive across the reload below;
+    // with a lone tab the worker may or may not survive the reload, and only a new worker resumes.
+    const otherTab = await context.newPage();
+    await openDemo(otherTab, demo.url);
+    await expect(otherTab.locator('#status-badge')).toHaveText('OPEN', { timeout: 10_000 });
 
     await context.setOffline(true);
     await demo.close();
@@ -190,6 +195,8 @@ test.describe('offline reload of the demo (service worker + host cache + outbox,
     await expect(panelField(page, 'outbox')).toHaveText('0', { timeout: 10_000 });
     await expect.poll(() => feedTexts(page)).toEqual(['alice: written offline', 'alice: two', 'alice: one']);
     await expect(panelField(page, 'session')).toHaveText(sessionId!);
+    await expect(otherTab.locator('#status-badge')).toHaveText('OPEN');
+    await expect.poll(() => feedTexts(otherTab)).toEqual(['alice: written offline', 'alice: two', 'alice: one']);
     expect(demo.server.stats()).toMatchObject({ changesStored: 1, sockets: 1 });
   });
 });
