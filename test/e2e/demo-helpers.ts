@@ -22,10 +22,10 @@ export function panelField(page: Page, name: string) {
   return page.locator(`[data-field="${name}"]`);
 }
 
-/** Opens the demo in a new tab of `page`'s context... or navigates `page` to it and waits for the app to run. */
+/** Navigates `page` to the demo and waits until its script ran (the panel shows the host). */
 export async function openDemo(page: Page, url: string): Promise<void> {
   await page.goto(url);
-  // The app has run once the status badge shows the client's status (not the HTML's placeholder host "–").
+  // The HTML's placeholder for the host is "–"; the app fills it in from debugHostStats().
   await expect(panelField(page, 'host')).not.toHaveText('–');
 }
 

@@ -48,7 +48,9 @@ async function targetsOfType(page: Page, type: string): Promise<{ type: string; 
 function describeWatch(report: SocketWatchReport): string {
   return (
     `max ${report.max} socket(s) at the server, above 1 for ${report.msAboveOne.toFixed(0)} ms ` +
-    `(longest ${report.longestAboveOneMs.toFixed(0)} ms), ${report.samples} samples`
+    `(longest ${report.longestAboveOneMs.toFixed(0)} ms), none for ` +
+    `${report.firstZeroAt !== undefined && report.backAt !== undefined ? report.backAt - report.firstZeroAt : '?'} ms, ` +
+    `${report.samples} samples`
   );
 }
 

@@ -63,7 +63,7 @@ test.describe('version skew: two builds side by side keep one socket (spec §4)'
       tabs: 2,
       socketsOpened: 0,
     });
-    for (const tab of newer) expect(await tab.evaluate(() => window.client.connectionStatus)).toBe('CONNECTING');
+    for (const tab of newer) await waitForStatus(tab, 'CONNECTING');
 
     // The older build's tabs are told about the newer build; the newer tabs are not.
     for (const tab of older) {
