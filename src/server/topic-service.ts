@@ -8,6 +8,7 @@ import { TopicGroup, type TopicContext } from './topic-group.js';
 import { TopicSubscription } from './topic-subscription.js';
 import type { TopicHandler, TopicMessage } from './topics.js';
 import type { Logger } from './types.js';
+import { measureJson } from '../shared/json-size.js';
 
 /** What a {@link TopicService} is built from. */
 export interface TopicServiceOptions {
@@ -98,15 +99,9 @@ export class TopicService implements TopicHandler {
     if (typeof topic !== 'string' || !isWellFormedTopic(topic)) {
       throw new TypeError(`"topic" must be a string of 1–${MAX_TOPIC_LENGTH} printable characters`);
     }
-    let json: string | undefined;
-    try {
-      json = JSON.stringify(data);
-    } catch (cause) {
-      throw new TypeError('"data" must be a JSON value', { cause });
-    }
-    // JSON.stringify returns undefined for undefined, functions and symbols.
-    if (typeof json !== 'string') throw new TypeError('"data" must be a JSON value');
-    const bytes = Buffer.byteLength(json);
+    const measured = measureJson(data);
+    if (!measured.ok) throw new TypeError(measured.reason, { cause: measured.cause });
+    const { json, bytes } = measured;
     if (bytes > this.#options.maxChangeBytes) {
       throw new RangeError(`"data" is ${bytes} bytes of JSON; the limit is ${this.#options.maxChangeBytes}`);
     }
@@ -156,14 +151,10 @@ export class TopicService implements TopicHandler {
     if (!this.#options.access.canWrite(topic, session)) {
       return connection.sendError(id, 'FORBIDDEN', `not allowed to publish to topic ${JSON.stringify(topic)}`);
     }
-    let json: string;
-    try {
-      json = JSON.stringify(data);
-    } catch {
-      // Parsed from JSON, so only nesting deeper than the stack allows fails here.
-      return connection.sendError(id, 'BAD_MESSAGE', '"data" is nested too deeply');
-    }
-    const bytes = Buffer.byteLength(json);
+    // Parsed from JSON, so only nesting deeper than the stack allows can fail here.
+    const measured = measureJson(data);
+    if (!measured.ok) return connection.sendError(id, 'BAD_MESSAGE', '"data" is nested too deeply');
+    const { bytes } = measured;
     if (bytes > this.#options.maxChangeBytes) {
       return connection.sendError(
         id,

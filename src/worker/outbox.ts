@@ -3,6 +3,7 @@ import type { SessionErrorCode } from '../protocol/error-codes.js';
 import type { PublishOutcome, PublishRequest } from '../protocol/host-api.js';
 import type { ServerMessage } from '../protocol/messages.js';
 import { MAX_TOPIC_LENGTH } from '../protocol/parse.js';
+import { measureJson } from '../shared/json-size.js';
 import type { OutboxEntry, OutboxStore } from './outbox-store.js';
 import type { RequestBody } from './server-connection.js';
 
@@ -139,15 +140,12 @@ function validatePublish({ topic, data }: PublishRequest): void {
   if (typeof topic !== 'string' || topic.length === 0 || topic.length > MAX_TOPIC_LENGTH) {
     throw new SessionError('INVALID_ARGUMENT', `"topic" must be a string of 1–${MAX_TOPIC_LENGTH} characters`);
   }
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(data);
-  } catch (cause) {
-    throw new SessionError('INVALID_ARGUMENT', '"data" must be JSON-serialisable', { cause });
-  }
-  if (json === undefined) throw new SessionError('INVALID_ARGUMENT', '"data" must be a JSON value, not undefined');
-  const bytes = new TextEncoder().encode(json).length;
-  if (bytes > MAX_PUBLISH_BYTES) {
-    throw new SessionError('PAYLOAD_TOO_LARGE', `"data" is ${bytes} bytes of JSON; the limit is ${MAX_PUBLISH_BYTES}`);
+  const measured = measureJson(data);
+  if (!measured.ok) throw new SessionError('INVALID_ARGUMENT', measured.reason, { cause: measured.cause });
+  if (measured.bytes > MAX_PUBLISH_BYTES) {
+    throw new SessionError(
+      'PAYLOAD_TOO_LARGE',
+      `"data" is ${measured.bytes} bytes of JSON; the limit is ${MAX_PUBLISH_BYTES}`,
+    );
   }
 }

@@ -1,5 +1,6 @@
 import type { JsonValue } from '../../protocol/messages.js';
 import type { AppendOptions } from './topic-store.js';
+import { measureJson } from '../../shared/json-size.js';
 
 /**
  * Longest topic a {@link TopicStore} accepts, in UTF-8 bytes. Far above the protocol's
@@ -68,13 +69,7 @@ export function normalizeAppendOptions(options: AppendOptions | undefined): { cl
  * (`undefined`, a function, a BigInt, a cycle).
  */
 export function toJson(data: JsonValue): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(data);
-  } catch (cause) {
-    throw new TypeError('"data" must be a JSON value', { cause });
-  }
-  // JSON.stringify returns undefined (typed as string) for undefined, functions and symbols.
-  if (typeof json !== 'string') throw new TypeError('"data" must be a JSON value');
-  return json;
+  const measured = measureJson(data);
+  if (!measured.ok) throw new TypeError(measured.reason, { cause: measured.cause });
+  return measured.json;
 }

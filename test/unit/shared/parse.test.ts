@@ -59,3 +59,21 @@ describe('parseClientMessage ids', () => {
     expect(parseClientMessage('{"id":3}')).toMatchObject({ ok: false, id: 3, reason: expect.stringMatching(/type/) });
   });
 });
+
+describe('measureJson', () => {
+  it('measures UTF-8 bytes the way an encoder does', async () => {
+    const { measureJson } = await import('../../../src/shared/json-size.js');
+    for (const value of ['plain', 'ünïcödé', '日本語', '😀 emoji', { nested: ['€', 1, null] }]) {
+      const measured = measureJson(value);
+      expect(measured).toMatchObject({ ok: true });
+      if (measured.ok) expect(measured.bytes).toBe(new TextEncoder().encode(measured.json).length);
+    }
+  });
+
+  it('refuses what is not a JSON value', async () => {
+    const { measureJson } = await import('../../../src/shared/json-size.js');
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    for (const value of [undefined, () => 1, 10n, cycle]) expect(measureJson(value).ok).toBe(false);
+  });
+});
