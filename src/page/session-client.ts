@@ -30,13 +30,15 @@ export const CALL_SWEEP_INTERVAL_MS = 1_000;
 
 interface PendingCall {
   startedAt: number;
+  /** Sends the call to the current host (again, after a host change). */
+  send(): void;
   reject(error: unknown): void;
 }
 
 /** How often a tab checks that its host still answers. */
 export const HOST_HEALTH_INTERVAL_MS = 5_000;
-/** Deadline of one health ping. */
-export const HOST_HEALTH_TIMEOUT_MS = 5_000;
+/** Deadline of one health ping (a healthy host answers within milliseconds). */
+export const HOST_HEALTH_TIMEOUT_MS = 3_000;
 /** Health pings missed in a row before the host counts as unresponsive. */
 export const HOST_HEALTH_MAX_MISSES = 2;
 /** With `host: 'auto'`, a SharedWorker that has not answered `attach` by then is given up for a leader host. */
@@ -436,7 +438,14 @@ export class SessionClient {
   /** (Re)attaches to the current host; after a host change, replays this tab's state into it. */
   #startAttach(replay: boolean): Promise<void> {
     this.#attached = false;
-    const ready = this.#attach().then(() => (replay ? this.#replay() : undefined));
+    // Calls in flight to a host that went away would never be answered: send them to the new one
+    // (every HostApi call is idempotent for a tab — a publish keeps its client id).
+    const inFlight = replay ? [...this.#pendingCalls] : [];
+    const ready = this.#attach()
+      .then(() => (replay ? this.#replay() : undefined))
+      .then(() => {
+        for (const call of inFlight) if (this.#pendingCalls.has(call)) call.send();
+      });
     this.#ready = ready;
     ready.then(
       () => {
@@ -649,20 +658,37 @@ export class SessionClient {
   #call<T>(fn: (api: Comlink.Remote<HostApi>, tabId: string) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new SessionError('CLIENT_CLOSED', 'this SessionClient was closed'));
     return new Promise<T>((resolve, reject) => {
-      const call: PendingCall = { startedAt: Date.now(), reject };
-      const settle = () => this.#pendingCalls.delete(call);
-      this.#pendingCalls.add(call);
-      // Once attached, call at once: a resolved `#ready` would still cost a microtask hop.
-      (this.#attached ? fn(this.#host.api, this.#tabId) : this.#ready.then(() => fn(this.#host.api, this.#tabId))).then(
-        (value) => {
-          settle();
-          resolve(value);
-        },
-        (error: unknown) => {
-          settle();
+      let settled = false;
+      let attempt = 0;
+      const call: PendingCall = {
+        startedAt: Date.now(),
+        reject: (error) => {
+          if (settled) return;
+          settled = true;
+          this.#pendingCalls.delete(call);
           reject(error);
         },
-      );
+        send: () => {
+          const mine = ++attempt;
+          // Once attached, call at once: a resolved `#ready` would still cost a microtask hop.
+          const sent = this.#attached
+            ? fn(this.#host.api, this.#tabId)
+            : this.#ready.then(() => fn(this.#host.api, this.#tabId));
+          sent.then(
+            (value) => {
+              if (settled || mine !== attempt) return;
+              settled = true;
+              this.#pendingCalls.delete(call);
+              resolve(value);
+            },
+            (error: unknown) => {
+              if (mine === attempt) call.reject(error);
+            },
+          );
+        },
+      };
+      this.#pendingCalls.add(call);
+      call.send();
     });
   }
 
@@ -715,7 +741,13 @@ export class SessionClient {
     this.#emit(this.#hostUnavailableListeners, error);
     if (this.#hostMode !== 'auto' || this.#host.kind !== 'shared-worker') return;
     this.#recovering = true;
-    this.#host.close();
+    // Detach from the silent worker: should it wake up, it sees no tab, closes its socket after the
+    // grace and releases the socket-owner lock to the leader host.
+    const silent = this.#host;
+    silent.api
+      .detach(this.#tabId)
+      .catch(() => undefined)
+      .finally(() => silent.close());
     this.#host = this.#connectHost('leader');
     this.#startAttach(true).finally(() => {
       this.#recovering = false;

@@ -36,12 +36,17 @@ const isPlaceholder = (value: unknown): value is PortPlaceholder =>
 export function createBroadcastEndpoint(channel: BroadcastChannelLike): Endpoint & { close(): void } {
   const ports = new Map<string, MessagePort>();
   const listeners = new Set<EventListenerOrEventListenerObject>();
+  let closed = false;
+  /** Posts on the channel unless it was closed (comlink may still release proxies of a dead host). */
+  const post = (frame: Frame) => {
+    if (!closed) channel.postMessage(frame);
+  };
 
   /** Binds a local port to a virtual id: what it receives goes over the channel. */
   const bind = (id: string, port: MessagePort) => {
     ports.set(id, port);
     port.onmessage = (event: MessageEvent) => {
-      channel.postMessage({ port: id, data: encode(event.data, event.ports) } satisfies Frame);
+      post({ port: id, data: encode(event.data, event.ports) });
     };
   };
 
@@ -98,7 +103,7 @@ export function createBroadcastEndpoint(channel: BroadcastChannelLike): Endpoint
 
   return {
     postMessage(message: unknown, transfer?: Transferable[]) {
-      channel.postMessage({ data: encode(message, transfer) } satisfies Frame);
+      post({ data: encode(message, transfer) });
     },
     addEventListener(_type: string, listener: EventListenerOrEventListenerObject) {
       listeners.add(listener);
@@ -107,6 +112,8 @@ export function createBroadcastEndpoint(channel: BroadcastChannelLike): Endpoint
       listeners.delete(listener);
     },
     close() {
+      if (closed) return;
+      closed = true;
       channel.removeEventListener('message', onFrame);
       channel.close();
       for (const port of ports.values()) port.close();
