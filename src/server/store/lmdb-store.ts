@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { open } from 'lmdb';
 import type { JsonValue } from '../../protocol/messages.js';
 import type { AppendOptions, AppendResult, StoredChange, TopicStore } from './topic-store.js';
-import { assertCount, assertTopic, normalizeAppendOptions, toJson } from './validate.js';
+import { assertCount, assertTopic, normalizeAppendOptions } from './validate.js';
+import { decodeChangeRecord, encodeChangeRecord } from './change-record.js';
 
 /**
  * On-disk layout version, kept under `format` in the `meta` database. A store refuses to open a
@@ -30,13 +31,6 @@ export const LMDB_STORE_FORMAT = 1;
 export interface LmdbTopicStoreOptions {
   /** Directory of the database; created (with its parents) when missing. */
   path: string;
-}
-
-/** A change as kept (as JSON text) in the `changes` database; topic and seq are its key. */
-interface ChangeRecord {
-  publishedAt: number;
-  clientId?: string;
-  data: JsonValue;
 }
 
 type ChangeKey = [topic: string, seq: number];
@@ -105,12 +99,7 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
     if (closing !== undefined) throw new Error('the topic store is closed');
   };
 
-  const toChange = (topic: string, seq: number, text: string): StoredChange => {
-    const record = JSON.parse(text) as ChangeRecord;
-    const change: StoredChange = { topic, seq, data: record.data, publishedAt: record.publishedAt };
-    if (record.clientId !== undefined) change.clientId = record.clientId;
-    return change;
-  };
+  const toChange = decodeChangeRecord;
 
   /** Last seq of `topic`: a reverse seek to the end of its key range. */
   const lastSeq = (topic: string): number => {
@@ -126,8 +115,7 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
       const { clientId, publishedAt } = normalizeAppendOptions(appendOptions);
       // The record is JSON text composed around the validated data, so the data is serialised once,
       // here, and nothing can throw in the transaction (lmdb-js keeps the puts of a callback that throws).
-      const clientIdMember = clientId === undefined ? '' : `"clientId":${JSON.stringify(clientId)},`;
-      const text = `{"publishedAt":${publishedAt},${clientIdMember}"data":${toJson(data)}}`;
+      const text = encodeChangeRecord(data, publishedAt, clientId);
 
       const result = await root.transaction((): AppendResult => {
         if (clientId !== undefined) {

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { JsonValue } from '../../protocol/messages.js';
 import { connectRedis, quitRedis, RedisKeys } from './redis-keys.js';
 import type { AppendOptions, AppendResult, StoredChange, TopicStore } from './topic-store.js';
-import { assertCount, assertTopic, normalizeAppendOptions, toJson } from './validate.js';
+import { assertCount, assertTopic, normalizeAppendOptions } from './validate.js';
+import { decodeChangeRecord, encodeChangeRecord } from './change-record.js';
 
 /**
  * Options of {@link openRedisTopicStore} and `openRedisBackend`.
@@ -50,13 +51,6 @@ redis.call('PUBLISH', ARGV[3], '{"seq":' .. id .. ',' .. string.sub(ARGV[2], 2))
 return {id}
 `;
 
-/** A change as kept in the stream entry's `change` field (its topic and seq are the key and id). */
-interface ChangeRecord {
-  publishedAt: number;
-  clientId?: string;
-  data: JsonValue;
-}
-
 /** The Redis client with the append script defined on it. */
 interface ScriptedRedis extends Redis {
   sharedSessionAppend(
@@ -73,10 +67,7 @@ interface ScriptedRedis extends Redis {
  * `seq` first). Exported for the change feed, which decodes what the append script publishes.
  */
 export function decodeChange(topic: string, seq: number, record: string): StoredChange {
-  const parsed = JSON.parse(record) as ChangeRecord;
-  const change: StoredChange = { topic, seq, data: parsed.data, publishedAt: parsed.publishedAt };
-  if (parsed.clientId !== undefined) change.clientId = parsed.clientId;
-  return change;
+  return decodeChangeRecord(topic, seq, record);
 }
 
 /** The seq of a stream entry id `<seq>-0`. */
@@ -115,8 +106,7 @@ export function createRedisTopicStore(client: Redis, keys: RedisKeys): TopicStor
       const { clientId, publishedAt } = normalizeAppendOptions(options);
       // Composed around the validated data, so the data is serialised once; the script prepends the seq
       // to the same text for the channel message.
-      const clientIdMember = clientId === undefined ? '' : `"clientId":${JSON.stringify(clientId)},`;
-      const record = `{"publishedAt":${publishedAt},${clientIdMember}"data":${toJson(data)}}`;
+      const record = encodeChangeRecord(data, publishedAt, clientId);
       const reply = await scripted.sharedSessionAppend(
         keys.log(topic),
         keys.clientIds(topic),
