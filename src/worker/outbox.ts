@@ -41,6 +41,7 @@ export class Outbox {
   #inFlight = new Set<string>();
   #link: OutboxLink | undefined;
   #loaded: Promise<void> = Promise.resolve();
+  #lastCreatedAt = 0;
 
   /**
    * @param store - persistence
@@ -79,8 +80,13 @@ export class Outbox {
     const userId = this.#userId;
     if (!userId) throw new SessionError('NO_ACTIVE_SESSION', 'no session is running: call startSession(token) first');
     validatePublish(request);
-    const entry: OutboxEntry = { ...request, userId, tabId, createdAt: Date.now() };
+    // Strictly increasing, so that publishes made within one millisecond keep their order in the
+    // store's (userId, createdAt) index across host restarts.
+    this.#lastCreatedAt = Math.max(Date.now(), this.#lastCreatedAt + 0.001);
+    const entry: OutboxEntry = { ...request, userId, tabId, createdAt: this.#lastCreatedAt };
     await this.#loaded;
+    // A tab re-sends its in-flight publishes to a new leader host, which may have them already.
+    if (this.#queue.some((queued) => queued.clientId === entry.clientId)) return;
     await (await this.#store).add(entry);
     if (this.#userId !== userId) return;
     this.#queue.push(entry);

@@ -105,3 +105,27 @@ describe('Outbox', () => {
     expect(await store.list('alice')).toHaveLength(1);
   });
 });
+
+describe('Outbox order', () => {
+  it('keeps the order of publishes made within one millisecond across a host restart', async () => {
+    // The real IndexedDB store (fake-indexeddb in Node): its (userId, createdAt) index orders ties by key.
+    await import('fake-indexeddb/auto');
+    const { openHostDatabase } = await import('../../../src/worker/host-database.js');
+    const { outbox, store } = setup(createOutboxStore(await openHostDatabase(`outbox-order-${crypto.randomUUID()}`)));
+    const ids = Array.from({ length: 20 }, (_, n) => `c${n}`);
+    await Promise.all(ids.map((clientId, n) => outbox.enqueue('tab', { clientId, topic: 't', data: n })));
+    const restarted = setup(store);
+    const server = new FakeServer();
+    restarted.outbox.onConnected(server);
+    await settle();
+    await settle();
+    expect(server.sent).toEqual(ids);
+  });
+
+  it('keeps one entry when a tab sends the same publish again', async () => {
+    const { outbox } = setup();
+    await outbox.enqueue('tab', { clientId: 'c1', topic: 't', data: 1 });
+    await outbox.enqueue('tab', { clientId: 'c1', topic: 't', data: 1 });
+    expect(outbox.size).toBe(1);
+  });
+});
