@@ -30,8 +30,8 @@ export const CALL_SWEEP_INTERVAL_MS = 1_000;
 
 interface PendingCall {
   startedAt: number;
-  /** Sends the call to the current host (again, after a host change). */
-  send(): void;
+  /** Sends the call to the current host (again, after a host change); `now` skips waiting for attach. */
+  send(now?: boolean): void;
   reject(error: unknown): void;
 }
 
@@ -444,7 +444,8 @@ export class SessionClient {
     const ready = this.#attach()
       .then(() => (replay ? this.#replay() : undefined))
       .then(() => {
-        for (const call of inFlight) if (this.#pendingCalls.has(call)) call.send();
+        // Before any call made during the re-attach (those wait for `#ready`), in their first order.
+        for (const call of inFlight) if (this.#pendingCalls.has(call)) call.send(true);
       });
     this.#ready = ready;
     ready.then(
@@ -668,12 +669,13 @@ export class SessionClient {
           this.#pendingCalls.delete(call);
           reject(error);
         },
-        send: () => {
+        send: (now = false) => {
           const mine = ++attempt;
           // Once attached, call at once: a resolved `#ready` would still cost a microtask hop.
-          const sent = this.#attached
-            ? fn(this.#host.api, this.#tabId)
-            : this.#ready.then(() => fn(this.#host.api, this.#tabId));
+          const sent =
+            now || this.#attached
+              ? fn(this.#host.api, this.#tabId)
+              : this.#ready.then(() => fn(this.#host.api, this.#tabId));
           sent.then(
             (value) => {
               if (settled || mine !== attempt) return;
