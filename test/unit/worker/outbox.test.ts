@@ -1,8 +1,10 @@
+import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { SessionError } from '../../../src/errors/index.js';
 import type { PublishOutcome } from '../../../src/protocol/host-api.js';
 import type { ServerMessage } from '../../../src/protocol/messages.js';
 import { Outbox, type OutboxLink } from '../../../src/worker/outbox.js';
+import { openHostDatabase } from '../../../src/worker/host-database.js';
 import { createOutboxStore } from '../../../src/worker/outbox-store.js';
 import type { RequestBody } from '../../../src/worker/server-connection.js';
 
@@ -109,8 +111,6 @@ describe('Outbox', () => {
 describe('Outbox order', () => {
   it('keeps the order of publishes made within one millisecond across a host restart', async () => {
     // The real IndexedDB store (fake-indexeddb in Node): its (userId, createdAt) index orders ties by key.
-    await import('fake-indexeddb/auto');
-    const { openHostDatabase } = await import('../../../src/worker/host-database.js');
     const { outbox, store } = setup(createOutboxStore(await openHostDatabase(`outbox-order-${crypto.randomUUID()}`)));
     const ids = Array.from({ length: 20 }, (_, n) => `c${n}`);
     await Promise.all(ids.map((clientId, n) => outbox.enqueue('tab', { clientId, topic: 't', data: n })));
