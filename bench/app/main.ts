@@ -23,8 +23,13 @@ function record(change: { seq: number; data: unknown }): void {
 
 const bench = {
   /** Starts (or joins) the shared session; resolves with ms from startSession to OPEN. */
-  async startShared(serverUrl: string, token: string, refreshEveryMs?: number): Promise<number> {
-    const client = new SessionClient({ serverUrl });
+  async startShared(
+    serverUrl: string,
+    token: string,
+    refreshEveryMs?: number,
+    host: 'auto' | 'leader' = 'auto',
+  ): Promise<number> {
+    const client = new SessionClient({ serverUrl, host });
     state.client = client;
     const started = performance.now();
     const open = new Promise<void>((resolve) =>
