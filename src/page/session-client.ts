@@ -413,6 +413,11 @@ export class SessionClient {
     this.#closed = true;
     clearInterval(this.#healthTimer);
     clearInterval(this.#sweepTimer);
+    const closed = new SessionError('CLIENT_CLOSED', 'this SessionClient was closed');
+    this.#failPendingCalls(closed);
+    // A publish already in the outbox is still sent and stored once; this tab just stops waiting.
+    for (const pending of this.#publishes.values()) pending.reject(closed);
+    this.#publishes.clear();
     if (this.#onVisibility) document.removeEventListener('visibilitychange', this.#onVisibility);
     void withDeadline(this.#host.api.detach(this.#tabId), 1_000, 'detach')
       .catch(() => undefined)
