@@ -71,9 +71,11 @@ export async function registerServiceWorker(
     updateAvailable = true;
     for (const listener of [...listeners]) listener();
   });
-  workbox.addEventListener('controlling', (event) => {
-    // Another tab applied the update: its reload request reaches this tab through the host.
-    if (!applying || !event.isUpdate) return;
+  workbox.addEventListener('controlling', () => {
+    // Only the tab that applied the update asks for the reload; the others hear it through the host.
+    // (Not `event.isUpdate`: workbox-window sets it only if the page was controlled when it
+    // registered, so a first visit that later updates would never reload.)
+    if (!applying) return;
     void (options.client ? options.client.reloadAllTabs().catch(() => location.reload()) : location.reload());
   });
   await workbox.register();
