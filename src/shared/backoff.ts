@@ -1,7 +1,7 @@
 /** First reconnect delay, before jitter. */
 export const INITIAL_RECONNECT_DELAY_MS = 250;
 /** Upper bound of a reconnect delay. */
-export const MAX_RECONNECT_DELAY_MS = 10_000;
+export const MAX_RECONNECT_DELAY_MS = 5_000;
 
 /**
  * Delay before reconnect attempt `attempt` (0-based): exponential from

@@ -157,6 +157,17 @@ export class ServerConnection {
     this.#release = undefined;
   }
 
+  /**
+   * Skips the backoff wait and dials now (the app called `connect()`, or the browser went online).
+   * Does nothing when a socket is open or being opened.
+   */
+  retryNow(): void {
+    if (!this.#running || this.#socket || this.#retryTimer === undefined) return;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#dial();
+  }
+
   /** Sends a frame that expects no answer. Returns false when no authenticated socket is open. */
   send(message: ClientMessage): boolean {
     if (!this.#open || !this.#socket) return false;
@@ -279,6 +290,7 @@ export class ServerConnection {
     }
     const delay = reconnectDelay(this.#attempt++);
     this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
       if (this.#running) this.#dial();
     }, delay);
   }

@@ -129,6 +129,11 @@ export class SessionHost implements HostApi {
     this.#outbox = new Outbox(options.stores.outbox, (tabId, clientId, outcome) =>
       this.#postToTab(tabId, { type: 'publish-outcome', clientId, outcome }),
     );
+    // Back online: reconnect at once instead of waiting out the backoff.
+    (globalThis as { addEventListener?: (type: string, listener: () => void) => void }).addEventListener?.(
+      'online',
+      () => this.#connection?.retryNow(),
+    );
   }
 
   // ── HostApi ────────────────────────────────────────────────────────────────────────────────
@@ -219,6 +224,7 @@ export class SessionHost implements HostApi {
       if (session.fatal) return; // a session error stops reconnects until a new token arrives
       await this.#ensureUsableToken(session);
       this.#openConnection(session);
+      this.#connection?.retryNow(); // waiting out a backoff: the app asked for a connection now
     });
   }
 
