@@ -307,11 +307,7 @@ export class SessionHost implements HostApi {
         // offline (cache served, publishes queued) and keep retrying the refresh until it answers.
         awaitingToken = true;
       } else if (!refreshed || refreshed === 'unreachable') {
-        const message = request.refresh
-          ? 'the token had expired and the refreshHandler returned no valid token'
-          : 'the token had expired before the session started';
-        this.#failStart('UNAUTHORIZED', message);
-        throw new UnauthorizedError(message);
+        throw this.#refuseExpiredStart(request.refresh !== undefined);
       } else {
         token = refreshed.token;
         claims = refreshed.claims;
@@ -369,13 +365,7 @@ export class SessionHost implements HostApi {
         this.#resumeOffline(session);
         return;
       }
-      if (!refreshed) {
-        const message = request.refresh
-          ? 'the token had expired and the refreshHandler returned no valid token'
-          : 'the token had expired before the session started';
-        this.#failStart('UNAUTHORIZED', message);
-        throw new UnauthorizedError(message);
-      }
+      if (!refreshed) throw this.#refuseExpiredStart(request.refresh !== undefined);
       ({ token, claims } = refreshed);
       usable = true;
     }
@@ -452,6 +442,15 @@ export class SessionHost implements HostApi {
     void this.#options.stores.session.then((store) => store.deleteSession());
     this.#setStatus('UNINITIALIZED');
     this.#broadcastSession();
+  }
+
+  /** A start with an expired token that no refresh replaced: UNAUTHORIZED in every tab, status CLOSED. */
+  #refuseExpiredStart(hadHandler: boolean): UnauthorizedError {
+    const message = hadHandler
+      ? 'the token had expired and the refreshHandler returned no valid token'
+      : 'the token had expired before the session started';
+    this.#failStart('UNAUTHORIZED', message);
+    return new UnauthorizedError(message);
   }
 
   /** A start that never produced a session: status CLOSED and the error reaches every tab. */
