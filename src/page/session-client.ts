@@ -113,8 +113,6 @@ export class SessionClient {
   #intent: { autoConnect: boolean; refresh: RefreshRegistration | undefined } | undefined;
   /** The freshest token this tab knows (its own, or pushed by a leader host). */
   #latestToken: string | undefined;
-  /** A session runs (as far as this tab was told); a new host is not an end of the session. */
-  #sessionActive = false;
   #lockHeld = false;
   /** `#ready` has resolved and no re-attach is running. */
   #attached = false;
@@ -201,8 +199,9 @@ export class SessionClient {
     const refresh = validateRefreshOptions(refreshOptions);
     const refreshId = refresh ? crypto.randomUUID() : undefined;
     if (refresh && refreshId) this.#refreshHandlers.set(refreshId, refresh.refreshHandler);
+    let started: SessionInfo;
     try {
-      await this.#call((api, tabId) =>
+      started = await this.#call((api, tabId) =>
         api.startSession(tabId, {
           token,
           autoConnect,
@@ -219,7 +218,7 @@ export class SessionClient {
       throw error;
     }
     this.#latestToken = token;
-    this.#sessionActive = true;
+    this.#session ??= started; // the `session` event may come after the answer
     this.#intent = {
       autoConnect,
       refresh: refreshId
@@ -477,7 +476,7 @@ export class SessionClient {
       this.#host = this.#connectHost('leader');
       hello = await this.#attachOnce();
     }
-    if (this.#sessionActive && !hello.session) {
+    if (this.#session && !hello.session) {
       // A new leader host that has not resumed the session yet: it is reconnecting, not ended.
       this.#setStatus('CONNECTING');
     } else {
@@ -532,7 +531,7 @@ export class SessionClient {
   /** A new leader host took over: bring it this tab's session, refresh handler and subscriptions. */
   async #replay(): Promise<void> {
     const api = this.#host.api;
-    if (this.#sessionActive && this.#latestToken) {
+    if (this.#session && this.#latestToken) {
       const { autoConnect, refresh } = this.#intent ?? { autoConnect: true, refresh: undefined };
       const registration = refresh && this.#refreshHandlers.has(refresh.refreshId) ? refresh : undefined;
       await api
@@ -617,9 +616,8 @@ export class SessionClient {
         this.#setStatus(event.status);
         break;
       case 'session':
+        // Any tab of a running session (`#session` set) replays it into a new leader host.
         this.#session = event.session;
-        // Any tab of a running session replays it into a new leader host, not only the one that started it.
-        this.#sessionActive = event.session !== undefined;
         this.#emit(this.#sessionListeners, event.session);
         break;
       case 'session-error':
