@@ -3,7 +3,8 @@
 // Vite bundles the self-contained SharedWorker script dist/worker.js. Then checks the package:
 // every `exports` target exists and the page bundle pulls in no idb, ws or node: modules.
 import { execSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +26,32 @@ for (const project of ['page', 'worker', 'server']) run(`npx tsc -p src/${projec
 run('npx vite build --logLevel warn');
 chmodSync(join(root, 'dist/server/cli.js'), 0o755);
 
+// The build id comes from the build: the placeholder of src/protocol/version.ts becomes
+// `shared-session@<version>+<hash of the emitted code>` in every emitted file (page, worker bundle,
+// server), so two builds with different code never share an id (version skew, spec §4).
+const BUILD_ID_PLACEHOLDER = 'shared-session@source';
+const pkgVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+const emitted = readdirSync(join(root, 'dist'), { recursive: true })
+  .map(String)
+  .filter((file) => file.endsWith('.js'))
+  .sort();
+const hash = createHash('sha256');
+for (const file of emitted) hash.update(file).update(readFileSync(join(root, 'dist', file)));
+const buildId = `shared-session@${pkgVersion}+${hash.digest('hex').slice(0, 12)}`;
+let stamped = 0;
+for (const file of emitted) {
+  const path = join(root, 'dist', file);
+  const text = readFileSync(path, 'utf8');
+  if (!text.includes(BUILD_ID_PLACEHOLDER)) continue;
+  writeFileSync(path, text.replaceAll(BUILD_ID_PLACEHOLDER, buildId));
+  stamped++;
+}
+for (const file of ['protocol/version.js', 'worker.js']) {
+  if (readFileSync(join(root, 'dist', file), 'utf8').includes(BUILD_ID_PLACEHOLDER) || !stamped) {
+    fail(`the build id placeholder was not replaced in dist/${file}`);
+  }
+}
+
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const targets = Object.values(pkg.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)));
 for (const target of [...targets, ...Object.values(pkg.bin), './dist/worker.js']) {
@@ -41,4 +68,4 @@ for (const dir of ['page', 'errors', 'protocol']) {
 }
 const worker = readFileSync(join(root, 'dist/worker.js'), 'utf8');
 if (/^\s*import\s.+from\s+['"][^./]/m.test(worker)) fail('dist/worker.js must be self-contained (bare import found)');
-console.log('[build] dist/ ready');
+console.log(`[build] dist/ ready (build ${buildId})`);
