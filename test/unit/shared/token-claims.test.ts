@@ -1,7 +1,14 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { UnauthorizedError } from '../../../src/errors/index.js';
-import { decodeTokenClaims, isExpired, rolesFromClaim, sameRoles } from '../../../src/shared/token-claims.js';
+import {
+  decodeTokenClaims,
+  identityFromClaims,
+  isExpired,
+  readClaim,
+  rolesFromClaim,
+  sameRoles,
+} from '../../../src/shared/token-claims.js';
 
 const secret = new TextEncoder().encode('unit-test-secret');
 const sign = (claims: Record<string, unknown>, exp?: number) => {
@@ -60,5 +67,33 @@ describe('roles and expiry helpers', () => {
     expect(isExpired(null, Number.MAX_SAFE_INTEGER)).toBe(false);
     expect(isExpired(1000, 999)).toBe(false);
     expect(isExpired(1000, 1000)).toBe(true);
+  });
+});
+
+describe('claims mapping shared by host and server', () => {
+  it('reads roles from a nested dot path (Keycloak realm_access.roles, Supabase app_metadata.roles)', () => {
+    expect(identityFromClaims({ sub: 'a', realm_access: { roles: ['b', 'a'] } }, 'realm_access.roles').roles).toEqual([
+      'a',
+      'b',
+    ]);
+    expect(identityFromClaims({ sub: 'a', app_metadata: { roles: 'x y' } }, 'app_metadata.roles').roles).toEqual([
+      'x',
+      'y',
+    ]);
+  });
+
+  it('reads a URL claim whole before trying it as a path (Auth0 namespaced claims)', () => {
+    expect(readClaim({ 'https://example.com/roles': ['admin'] }, 'https://example.com/roles')).toEqual(['admin']);
+  });
+
+  it('never walks into inherited or array properties', () => {
+    expect(readClaim({ a: [1, 2] }, 'a.length')).toBeUndefined();
+    expect(readClaim({ a: {} }, 'a.constructor')).toBeUndefined();
+    expect(readClaim({}, '__proto__.toString')).toBeUndefined();
+  });
+
+  it('refuses a missing or non-string sub with UNAUTHORIZED', () => {
+    expect(() => identityFromClaims({ sub: 42 })).toThrow(UnauthorizedError);
+    expect(() => identityFromClaims({})).toThrow(/sub/);
   });
 });
