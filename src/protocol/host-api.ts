@@ -1,5 +1,6 @@
 import type { SessionErrorCode, SessionErrorType } from './error-codes.js';
 import type { JsonValue } from './messages.js';
+import type { HOST_API_VERSION } from './version.js';
 
 /**
  * The RPC boundary between a tab (`SessionClient`) and its session host, typed once for both
@@ -18,7 +19,7 @@ export interface SessionInfo {
   userId: string;
   /** Roles from the token's roles claim. */
   roles: string[];
-  /** Token expiry in epoch milliseconds (local clock), `null` when the token has no `exp`. */
+  /** Token expiry in epoch milliseconds on the **server's** clock, `null` when the token has no `exp`. */
   expiresAt: number | null;
   /** Tabs attached to the host. */
   tabs: number;
@@ -30,7 +31,7 @@ export interface TabRegistration {
   tabId: string;
   /** Name of a Web Lock the tab holds until it dies; the host requests it to learn of the death. */
   lockName: string;
-  /** Protocol version of the page code. */
+  /** {@link HOST_API_VERSION} of the page code; the host serves a range (see `checkVersion`). */
   protocol: number;
   /** Build id of the page code. */
   buildId: string;
@@ -40,6 +41,7 @@ export interface TabRegistration {
 
 /** What the host answers to `attach`. */
 export interface HostHello {
+  /** {@link HOST_API_VERSION} of the host. */
   protocol: number;
   buildId: string;
   /** `'shared-worker'` or `'leader'`. */
