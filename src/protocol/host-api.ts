@@ -67,7 +67,9 @@ export type HostEvent =
    * The session's current token (leader hosts only): when the leader tab closes, the next leader
    * resumes the session with the freshest token a tab knows.
    */
-  | { type: 'token'; token: string };
+  | { type: 'token'; token: string }
+  /** A line of the host's log (connects, closes with code and reason, refreshes, failovers, handovers). */
+  | { type: 'log'; line: string; at: number };
 
 /** Arguments of `startSession` as the host sees them. */
 export interface StartSessionRequest {

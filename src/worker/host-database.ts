@@ -75,12 +75,42 @@ export async function openHostDatabase(name = DATABASE_NAME): Promise<IDBPDataba
         }
       },
       blocking() {
-        // A newer host build wants to upgrade: let it; this host goes on from memory.
-        db.close();
+        // A newer host build wants to upgrade: let it; this host goes on from memory (the stores
+        // built over this database switch to their memory fallback, see `whileOpen`).
+        closeForUpgrade(db);
       },
     });
     return db;
   } catch {
     return undefined;
   }
+}
+
+/** Databases this host closed for a newer build's upgrade. */
+const closedDatabases = new WeakSet<IDBPDatabase<HostDB>>();
+
+/**
+ * A store that uses `open` while `db` is open and `fallback` (in memory) once the host closed it
+ * for a newer build's upgrade (`blocking`), so that publishes, cursors and session writes keep
+ * working instead of failing on a closed handle. What was written to IndexedDB stays there for the
+ * newer host; the server deduplicates publishes sent by both.
+ *
+ * @param db - the host database
+ * @param open - the store over `db`
+ * @param fallback - the in-memory store used after `db` closed
+ */
+export function whileOpen<T extends object>(db: IDBPDatabase<HostDB>, open: T, fallback: T): T {
+  return new Proxy(open, {
+    get(_target, key) {
+      const store = closedDatabases.has(db) ? fallback : open;
+      const value: unknown = Reflect.get(store, key);
+      return typeof value === 'function' ? value.bind(store) : value;
+    },
+  });
+}
+
+/** Marks `db` closed as `blocking()` does (tests of the fallback). */
+export function closeForUpgrade(db: IDBPDatabase<HostDB>): void {
+  closedDatabases.add(db);
+  db.close();
 }

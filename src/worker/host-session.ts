@@ -29,33 +29,44 @@ export interface HostSessionOptions {
   databaseName?: string;
 }
 
-/** The scope a host serves: a SharedWorker's global scope, or anything that hands out ports. */
+/**
+ * The scope a host serves: a SharedWorker's global scope (it hands out a port per tab), or a
+ * dedicated worker's (the leader-tab host, serving every tab over BroadcastChannel).
+ */
 export interface HostScope {
   addEventListener(type: 'connect', listener: (event: MessageEvent) => void): void;
 }
 
 /**
- * Runs the session host in `scope` (a `SharedWorkerGlobalScope`): every tab that connects gets the
- * host API over comlink, and all of them share one WebSocket. Import from `shared-session/worker`;
- * the package's own worker bundle calls it, apps that build their own SharedWorker call it.
+ * Runs the session host in `scope`. In a SharedWorker every tab that connects gets the host API
+ * over comlink and all of them share one WebSocket; in a dedicated worker (where the page fell back
+ * to a leader tab because SharedWorker is missing or failed) it runs the leader host, so one custom
+ * worker script serves both host kinds. Import from `shared-session/worker`; the package's own
+ * worker bundle calls it, apps that build their own worker call it.
  *
- * @param scope - the worker's global scope
+ * @param scope - the worker's global scope (`self`)
  * @param options - see {@link HostSessionOptions}
  * @returns the host, for the app's own use inside the worker
  * @example
  * ```ts
- * // my-worker.ts, loaded with new SharedWorker(new URL('./my-worker.ts', import.meta.url), { type: 'module' })
+ * // my-worker.ts, passed to new SessionClient({ workerUrl: new URL('./my-worker.ts', import.meta.url), … })
  * import { hostSession } from 'shared-session/worker';
- * hostSession(self as unknown as SharedWorkerGlobalScope, { buildId: import.meta.env.VITE_BUILD_ID });
+ * hostSession(self, { buildId: import.meta.env.VITE_BUILD_ID });
  * ```
  */
-export function hostSession(scope: HostScope, options: HostSessionOptions = {}): SessionHost {
+export function hostSession(scope: HostScope | object, options: HostSessionOptions = {}): SessionHost {
+  if (!isSharedWorkerScope(scope)) return hostLeaderSession(options);
   const host = createSessionHost('shared-worker', options);
   scope.addEventListener('connect', (event: MessageEvent) => {
     for (const port of event.ports) Comlink.expose(host, port);
   });
   announceHost(host, { hostId: crypto.randomUUID(), kind: 'shared-worker', buildId: host.buildId });
   return host;
+}
+
+/** A SharedWorker's global scope receives `connect` events; a dedicated worker's does not. */
+function isSharedWorkerScope(scope: HostScope | object): scope is HostScope {
+  return 'onconnect' in scope;
 }
 
 /**

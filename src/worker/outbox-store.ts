@@ -1,5 +1,5 @@
 import type { IDBPDatabase } from 'idb';
-import type { HostDB, OutboxEntry } from './host-database.js';
+import { whileOpen, type HostDB, type OutboxEntry } from './host-database.js';
 
 export type { OutboxEntry } from './host-database.js';
 
@@ -14,20 +14,16 @@ export interface OutboxStore {
 
 /**
  * An {@link OutboxStore} over the host database, or in memory when `db` is undefined (then a
- * host restart loses unsent publishes, which is why IndexedDB is the default).
+ * host restart loses unsent publishes, which is why IndexedDB is the default), and in memory once
+ * the host closed the database for a newer build's upgrade.
  *
  * @param db - the database from `openHostDatabase`
  */
 export function createOutboxStore(db: IDBPDatabase<HostDB> | undefined): OutboxStore {
-  if (!db) {
-    const entries = new Map<string, OutboxEntry>();
-    return {
-      add: async (entry) => void entries.set(entry.clientId, entry),
-      remove: async (clientId) => void entries.delete(clientId),
-      list: async (userId) =>
-        [...entries.values()].filter((e) => e.userId === userId).sort((a, b) => a.createdAt - b.createdAt),
-    };
-  }
+  return db ? whileOpen(db, idbOutboxStore(db), memoryOutboxStore()) : memoryOutboxStore();
+}
+
+function idbOutboxStore(db: IDBPDatabase<HostDB>): OutboxStore {
   return {
     add: async (entry) => void (await db.put('outbox', entry)),
     remove: async (clientId) => void (await db.delete('outbox', clientId).catch(() => undefined)),
@@ -35,5 +31,15 @@ export function createOutboxStore(db: IDBPDatabase<HostDB> | undefined): OutboxS
       db
         .getAllFromIndex('outbox', 'byUser', IDBKeyRange.bound([userId, 0], [userId, Number.MAX_SAFE_INTEGER]))
         .catch(() => []),
+  };
+}
+
+function memoryOutboxStore(): OutboxStore {
+  const entries = new Map<string, OutboxEntry>();
+  return {
+    add: async (entry) => void entries.set(entry.clientId, entry),
+    remove: async (clientId) => void entries.delete(clientId),
+    list: async (userId) =>
+      [...entries.values()].filter((e) => e.userId === userId).sort((a, b) => a.createdAt - b.createdAt),
   };
 }

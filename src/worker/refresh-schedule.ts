@@ -1,7 +1,12 @@
 /** The refresh handler runs this long before the token's `exp` (spec §3). */
 export const REFRESH_LEAD_MS = 1_000;
-/** Deadline for one call into a tab's `refreshHandler` before the host fails over to another tab. */
+/**
+ * Deadline for one call into a tab's `refreshHandler` before the host fails over to another tab;
+ * shortened to half the time left before `exp` (see {@link MIN_REFRESH_CALL_TIMEOUT_MS}).
+ */
 export const REFRESH_CALL_TIMEOUT_MS = 5_000;
+/** The shortest deadline a refresh handler call gets, however close `exp` is. */
+export const MIN_REFRESH_CALL_TIMEOUT_MS = 250;
 /** First retry delay after every tab's handler failed; doubles up to {@link MAX_REFRESH_RETRY_MS}. */
 export const REFRESH_RETRY_MS = 500;
 /** Upper bound of the refresh retry delay. */

@@ -2,17 +2,30 @@ import { SessionError } from '../errors/index.js';
 import { isFatalCloseCode } from '../protocol/close-codes.js';
 import type { ClientMessage, HelloMessage, ServerMessage, WelcomeMessage } from '../protocol/messages.js';
 import { parseServerMessage } from '../protocol/parse.js';
-import { reconnectDelay } from '../shared/backoff.js';
+import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
+import { reconnectDelay } from './backoff.js';
 import type { AcquireOwnership } from './socket-owner-lock.js';
 
 /** Deadline for an answer to a request (`update-token`, `subscribe`, …). */
 export const REQUEST_TIMEOUT_MS = 10_000;
-/** Deadline for `welcome` after the socket opened. */
-export const WELCOME_TIMEOUT_MS = 10_000;
+/**
+ * Deadline from creating a socket to `welcome`: a dial that hangs (a black-holed network, a proxy
+ * that accepts and never answers) is abandoned and retried with backoff.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** @deprecated Use {@link CONNECT_TIMEOUT_MS}; the welcome deadline now counts from the dial. */
+export const WELCOME_TIMEOUT_MS = CONNECT_TIMEOUT_MS;
+/**
+ * A connection must stay open this long before the reconnect backoff starts again from its first
+ * step: a server that welcomes and drops at once gets ever longer waits, not a reconnect every 125 ms.
+ */
+export const STABLE_CONNECTION_MS = 10_000;
 /** How often the host probes an idle open socket with `ping`. */
 export const PING_INTERVAL_MS = 15_000;
 /** A socket whose `pong` is this late is considered dead and replaced. */
 export const PONG_TIMEOUT_MS = 10_000;
+/** Deadline of an on-demand liveness probe (after the device woke, the tab became visible, …). */
+export const PROBE_TIMEOUT_MS = 5_000;
 
 /** `WebSocket.OPEN`, spelled out so the module also runs where no global WebSocket exists (Node 20). */
 const SOCKET_OPEN = 1;
@@ -42,6 +55,23 @@ export interface ServerConnectionEvents {
 /** The slice of the WebSocket constructor the connection needs (injectable for unit tests). */
 export type WebSocketFactory = (url: string) => WebSocket;
 
+/** How a {@link ServerConnection} is set up. */
+export interface ServerConnectionOptions {
+  /** ws(s) URL of the server. */
+  url: string;
+  /** Builds the `hello` frame for each new socket (the token may have changed). */
+  hello: () => HelloMessage;
+  events: ServerConnectionEvents;
+  /** WebSocket factory; default `new WebSocket(url)`. */
+  createSocket?: WebSocketFactory | undefined;
+  /** Waits for the socket-owner lock before the first dial; none: dial at once. */
+  acquireOwnership?: AcquireOwnership | undefined;
+  /** Time source; default the platform's. */
+  clock?: Clock | undefined;
+  /** Source of jitter in [0, 1); default `Math.random`. */
+  random?: (() => number) | undefined;
+}
+
 /** A client frame that expects an answer, without its `id` (the connection assigns it). */
 export type RequestBody =
   Extract<ClientMessage, { id: number }> extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
@@ -49,7 +79,7 @@ export type RequestBody =
 interface Pending {
   resolve(message: ServerMessage): void;
   reject(error: unknown): void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: TimerHandle;
 }
 
 /**
@@ -63,6 +93,8 @@ export class ServerConnection {
   readonly #events: ServerConnectionEvents;
   readonly #createSocket: WebSocketFactory;
   readonly #acquire: AcquireOwnership | undefined;
+  readonly #clock: Clock;
+  readonly #random: () => number;
   #ownership: AbortController | undefined;
   #release: (() => void) | undefined;
   #socket: WebSocket | undefined;
@@ -70,32 +102,24 @@ export class ServerConnection {
   #running = false;
   #attempt = 0;
   #nextId = 1;
-  #pending = new Map<number, Pending>();
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
-  #pingTimer: ReturnType<typeof setInterval> | undefined;
-  #welcomeTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #pending = new Map<number, Pending>();
+  #retryTimer: TimerHandle | undefined;
+  #pingTimer: TimerHandle | undefined;
+  #connectTimer: TimerHandle | undefined;
+  #stableTimer: TimerHandle | undefined;
+  #probeTimer: TimerHandle | undefined;
   #lastPongAt = 0;
   #socketsOpened = 0;
 
-  /**
-   * @param url - ws(s) URL of the server
-   * @param hello - builds the `hello` frame for each new socket (the token may have changed)
-   * @param events - callbacks
-   * @param createSocket - WebSocket factory
-   * @param acquire - waits for the socket-owner lock before the first dial (none: dial at once)
-   */
-  constructor(
-    url: string,
-    hello: () => HelloMessage,
-    events: ServerConnectionEvents,
-    createSocket: WebSocketFactory = (u) => new WebSocket(u),
-    acquire?: AcquireOwnership,
-  ) {
-    this.#url = url;
-    this.#hello = hello;
-    this.#events = events;
-    this.#createSocket = createSocket;
-    this.#acquire = acquire;
+  /** @param options - see {@link ServerConnectionOptions} */
+  constructor(options: ServerConnectionOptions) {
+    this.#url = options.url;
+    this.#hello = options.hello;
+    this.#events = options.events;
+    this.#createSocket = options.createSocket ?? ((u) => new WebSocket(u));
+    this.#acquire = options.acquireOwnership;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
   }
 
   /** The server URL this connection dials. */
@@ -116,6 +140,11 @@ export class ServerConnection {
   /** Sockets opened since this connection was created. */
   get socketsOpened(): number {
     return this.#socketsOpened;
+  }
+
+  /** Failed attempts in a row (the backoff step of the next wait). */
+  get attempt(): number {
+    return this.#attempt;
   }
 
   /** Opens the socket unless it is already open or opening. */
@@ -143,7 +172,8 @@ export class ServerConnection {
    */
   stop(code = 1000, reason = 'client closed', final?: ClientMessage): void {
     this.#running = false;
-    clearTimeout(this.#retryTimer);
+    this.#clock.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
     this.#ownership?.abort();
     const socket = this.#socket;
     if (socket && final && socket.readyState === SOCKET_OPEN) socket.send(JSON.stringify(final));
@@ -152,20 +182,31 @@ export class ServerConnection {
     this.#releaseOwnership();
   }
 
-  #releaseOwnership(): void {
-    this.#release?.();
-    this.#release = undefined;
-  }
-
   /**
-   * Skips the backoff wait and dials now (the app called `connect()`, or the browser went online).
-   * Does nothing when a socket is open or being opened.
+   * Skips the backoff wait and dials now (the app called `connect()`, the browser went online, a
+   * tab became visible). Does nothing when a socket is open or being opened.
    */
   retryNow(): void {
     if (!this.#running || this.#socket || this.#retryTimer === undefined) return;
-    clearTimeout(this.#retryTimer);
+    this.#clock.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     this.#dial();
+  }
+
+  /**
+   * Checks an open socket now: sends `ping` and replaces the socket when no `pong` arrives within
+   * {@link PROBE_TIMEOUT_MS}. For moments when a socket is likely dead without having noticed (the
+   * device slept, the network changed, a frozen tab resumed).
+   */
+  probe(): void {
+    const socket = this.#socket;
+    if (!this.#open || !socket || this.#probeTimer !== undefined) return;
+    const sentAt = this.#clock.now();
+    socket.send(JSON.stringify({ type: 'ping', id: this.#nextId++ }));
+    this.#probeTimer = this.#clock.setTimeout(() => {
+      this.#probeTimer = undefined;
+      if (socket === this.#socket && this.#lastPongAt < sentAt) socket.close(4000, 'no pong');
+    }, PROBE_TIMEOUT_MS);
   }
 
   /** Sends a frame that expects no answer. Returns false when no authenticated socket is open. */
@@ -181,13 +222,13 @@ export class ServerConnection {
    * closes first, and `TIMEOUT` after {@link REQUEST_TIMEOUT_MS}.
    */
   request(message: RequestBody): Promise<ServerMessage> {
-    if (!this.#open || !this.#socket) {
+    const socket = this.#socket;
+    if (!this.#open || !socket) {
       return Promise.reject(new SessionError('DISCONNECTED', 'not connected to the server'));
     }
     const id = this.#nextId++;
-    const socket = this.#socket;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.#clock.setTimeout(() => {
         this.#pending.delete(id);
         reject(
           new SessionError('TIMEOUT', `the server did not answer "${message.type}" within ${REQUEST_TIMEOUT_MS} ms`),
@@ -212,32 +253,26 @@ export class ServerConnection {
     this.#socketsOpened++;
     this.#events.onDial();
     let helloSentAt = 0;
+    this.#connectTimer = this.#clock.setTimeout(() => {
+      // No welcome in time: give up on this socket; its close event schedules the next attempt.
+      if (socket === this.#socket) this.#abandon(socket, 'no welcome in time');
+    }, CONNECT_TIMEOUT_MS);
     socket.onopen = () => {
-      helloSentAt = Date.now();
+      helloSentAt = this.#clock.now();
       socket.send(JSON.stringify(this.#hello()));
-      this.#welcomeTimer = setTimeout(() => socket.close(4008, 'no welcome'), WELCOME_TIMEOUT_MS);
     };
     socket.onmessage = (event: MessageEvent) => {
       if (typeof event.data !== 'string') return; // the protocol is text frames only
       const parsed = parseServerMessage(event.data);
       if (!parsed.ok) return; // a frame we cannot read is dropped; requests time out rather than hang
       const message = parsed.message;
-      if (message.type === 'welcome') {
-        clearTimeout(this.#welcomeTimer);
-        const receivedAt = Date.now();
-        this.#open = true;
-        this.#attempt = 0;
-        this.#lastPongAt = receivedAt;
-        this.#startPings(socket);
-        this.#events.onWelcome(message, message.serverTime - (helloSentAt + receivedAt) / 2);
-        return;
-      }
-      if (message.type === 'pong') this.#lastPongAt = Date.now();
+      if (message.type === 'welcome') return this.#onWelcome(socket, message, helloSentAt);
+      if (message.type === 'pong') this.#lastPongAt = this.#clock.now();
       const id = 'id' in message ? message.id : undefined;
       const pending = id === undefined ? undefined : this.#pending.get(id);
       if (pending && id !== undefined) {
         this.#pending.delete(id);
-        clearTimeout(pending.timer);
+        this.#clock.clearTimeout(pending.timer);
         if (message.type === 'error') pending.reject(new SessionError(message.code, message.message));
         else pending.resolve(message);
         return;
@@ -252,23 +287,53 @@ export class ServerConnection {
     };
   }
 
-  #startPings(socket: WebSocket): void {
-    clearInterval(this.#pingTimer);
-    this.#pingTimer = setInterval(() => {
-      if (Date.now() - this.#lastPongAt > PING_INTERVAL_MS + PONG_TIMEOUT_MS) {
-        socket.close(4000, 'no pong'); // a half-open socket: replace it
-        return;
+  #onWelcome(socket: WebSocket, welcome: WelcomeMessage, helloSentAt: number): void {
+    this.#clock.clearTimeout(this.#connectTimer);
+    const receivedAt = this.#clock.now();
+    this.#open = true;
+    this.#lastPongAt = receivedAt;
+    // The backoff starts over only once this connection has proved stable.
+    this.#stableTimer = this.#clock.setTimeout(() => {
+      if (socket === this.#socket) this.#attempt = 0;
+    }, STABLE_CONNECTION_MS);
+    this.#schedulePing(socket);
+    this.#events.onWelcome(welcome, welcome.serverTime - (helloSentAt + receivedAt) / 2);
+  }
+
+  /**
+   * Pings an open socket every {@link PING_INTERVAL_MS}; one whose last `pong` is older than
+   * {@link PING_INTERVAL_MS} + {@link PONG_TIMEOUT_MS} is replaced. Timers are late after the
+   * device slept, so the first tick after waking notices a dead socket.
+   */
+  #schedulePing(socket: WebSocket): void {
+    this.#clock.clearTimeout(this.#pingTimer);
+    this.#pingTimer = this.#clock.setTimeout(() => {
+      if (socket !== this.#socket) return;
+      if (this.#clock.now() - this.#lastPongAt > PING_INTERVAL_MS + PONG_TIMEOUT_MS) {
+        return this.#abandon(socket, 'no pong'); // a half-open socket: replace it
       }
       if (socket.readyState === SOCKET_OPEN) socket.send(JSON.stringify({ type: 'ping', id: this.#nextId++ }));
+      this.#schedulePing(socket);
     }, PING_INTERVAL_MS);
   }
 
+  /**
+   * Gives up on a socket that stopped answering. A dead network may never deliver the close
+   * handshake, so the close is reported at once rather than when the browser times it out.
+   */
+  #abandon(socket: WebSocket, reason: string): void {
+    if (socket.readyState <= SOCKET_OPEN) socket.close(4000, reason);
+    this.#onSocketClosed(socket, { code: 4000, reason, fatal: false });
+  }
+
   #teardown(error: SessionError): void {
-    clearInterval(this.#pingTimer);
-    clearTimeout(this.#welcomeTimer);
+    for (const timer of [this.#pingTimer, this.#connectTimer, this.#stableTimer, this.#probeTimer]) {
+      this.#clock.clearTimeout(timer);
+    }
+    this.#pingTimer = this.#connectTimer = this.#stableTimer = this.#probeTimer = undefined;
     this.#open = false;
     for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
+      this.#clock.clearTimeout(pending.timer);
       pending.reject(error);
     }
     this.#pending.clear();
@@ -288,10 +353,15 @@ export class ServerConnection {
       this.#releaseOwnership();
       return;
     }
-    const delay = reconnectDelay(this.#attempt++);
-    this.#retryTimer = setTimeout(() => {
+    const delay = reconnectDelay(this.#attempt++, this.#random);
+    this.#retryTimer = this.#clock.setTimeout(() => {
       this.#retryTimer = undefined;
       if (this.#running) this.#dial();
     }, delay);
+  }
+
+  #releaseOwnership(): void {
+    this.#release?.();
+    this.#release = undefined;
   }
 }

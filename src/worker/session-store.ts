@@ -1,9 +1,41 @@
 import type { IDBPDatabase } from 'idb';
-import type { HostDB, StoredSession } from './host-database.js';
+import { whileOpen, type HostDB, type StoredSession } from './host-database.js';
 
 export type { StoredSession } from './host-database.js';
 
 const SESSION_KEY = 'session';
+
+/** The identity a running session persists (its token only with `persistToken`). */
+export interface PersistedIdentity {
+  id: string;
+  userId: string;
+  roles: string[];
+  expiresAt: number | null;
+  serverUrl: string;
+  token: string;
+}
+
+/**
+ * The record kept in IndexedDB for a running session: enough to resume it after every tab closed
+ * (same id, clock offset) without the raw token unless the app chose `persistToken`.
+ */
+export function storedSessionOf(
+  session: PersistedIdentity,
+  context: { clockOffsetMs: number; buildId: string; persistToken: boolean; now: number },
+): StoredSession {
+  const stored: StoredSession = {
+    id: session.id,
+    userId: session.userId,
+    roles: [...session.roles],
+    expiresAt: session.expiresAt,
+    clockOffsetMs: context.clockOffsetMs,
+    buildId: context.buildId,
+    serverUrl: session.serverUrl,
+    updatedAt: context.now,
+  };
+  if (context.persistToken) stored.token = session.token;
+  return stored;
+}
 
 /** Where the host keeps its session metadata. Failures never reject: persistence is best effort. */
 export interface SessionStore {
@@ -13,22 +45,28 @@ export interface SessionStore {
 }
 
 /**
- * A {@link SessionStore} over the host database, or in memory when `db` is undefined.
+ * A {@link SessionStore} over the host database, or in memory when `db` is undefined (or once the
+ * host closed it for a newer build's upgrade).
  *
  * @param db - the database from `openHostDatabase`
  */
 export function createSessionStore(db: IDBPDatabase<HostDB> | undefined): SessionStore {
-  if (!db) {
-    let session: StoredSession | undefined;
-    return {
-      loadSession: async () => session,
-      saveSession: async (value) => void (session = value),
-      deleteSession: async () => void (session = undefined),
-    };
-  }
+  return db ? whileOpen(db, idbSessionStore(db), memorySessionStore()) : memorySessionStore();
+}
+
+function idbSessionStore(db: IDBPDatabase<HostDB>): SessionStore {
   return {
     loadSession: () => db.get('meta', SESSION_KEY).catch(() => undefined),
     saveSession: async (session) => void (await db.put('meta', session, SESSION_KEY).catch(() => undefined)),
     deleteSession: async () => void (await db.delete('meta', SESSION_KEY).catch(() => undefined)),
+  };
+}
+
+function memorySessionStore(): SessionStore {
+  let session: StoredSession | undefined;
+  return {
+    loadSession: async () => session,
+    saveSession: async (value) => void (session = value),
+    deleteSession: async () => void (session = undefined),
   };
 }

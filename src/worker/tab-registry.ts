@@ -1,4 +1,5 @@
 import type { Remote } from 'comlink';
+import { SessionError } from '../errors/index.js';
 import type {
   EventsPort,
   HostEvent,
@@ -7,10 +8,20 @@ import type {
   TabMessage,
   TabRegistration,
 } from '../protocol/host-api.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { withDeadline } from '../shared/deadline.js';
+import { REFRESH_CALL_TIMEOUT_MS } from './refresh-schedule.js';
+import type { RefreshCandidate } from './token-refresher.js';
 
 /** A tab that misses this many deadlines in a row is treated as gone. */
 export const TAB_MAX_MISSED_DEADLINES = 3;
+
+/** A refresh handler a tab registered, with when and in which order. */
+export interface TabRefreshRegistration extends RefreshRegistration {
+  registeredAt: number;
+  /** Increases with every registration in this host: the most recent one wins ties. */
+  order: number;
+}
 
 /** One attached tab as the host tracks it. */
 export interface AttachedTab {
@@ -21,24 +32,37 @@ export interface AttachedTab {
   visible: boolean;
   attachedAt: number;
   /** Refresh handlers this tab registered, by refreshId, in registration order. */
-  refresh: Map<string, RefreshRegistration & { registeredAt: number }>;
+  refresh: Map<string, TabRefreshRegistration>;
   missedDeadlines: number;
   /** Aborts the Web Lock request that detects this tab's death. */
   stopWatching: AbortController;
 }
 
 /**
- * The tabs attached to a host. Detects a tab's death with the Web Locks API (the tab holds a lock
- * named in its registration for its whole life; the host's request for the same lock is granted
- * when the tab is gone) and with deadlines on calls into the tab.
+ * The tabs attached to a host, and the fan-out to them. Detects a tab's death with the Web Locks
+ * API (the tab holds a lock named in its registration for its whole life; the host's request for
+ * the same lock is granted when the tab is gone) and with deadlines on calls into the tab.
  */
 export class TabRegistry {
   readonly #tabs = new Map<string, AttachedTab>();
   readonly #onGone: (tab: AttachedTab) => void;
+  readonly #clock: Clock;
+  readonly #locks: LockManager | undefined;
+  #registrations = 0;
 
-  /** @param onGone - called once when a tab detached, died or stopped answering */
-  constructor(onGone: (tab: AttachedTab) => void) {
+  /**
+   * @param onGone - called once when a tab detached, died or stopped answering
+   * @param clock - time source for deadlines
+   * @param locks - Web Locks (default `navigator.locks`; none: deadlines alone detect dead tabs)
+   */
+  constructor(
+    onGone: (tab: AttachedTab) => void,
+    clock: Clock = systemClock,
+    locks: LockManager | undefined = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks,
+  ) {
     this.#onGone = onGone;
+    this.#clock = clock;
+    this.#locks = locks;
   }
 
   /** Number of attached tabs. */
@@ -65,7 +89,7 @@ export class TabRegistry {
       callbacks,
       events,
       visible: registration.visible,
-      attachedAt: Date.now(),
+      attachedAt: this.#clock.now(),
       refresh: new Map(),
       missedDeadlines: 0,
       stopWatching: new AbortController(),
@@ -90,9 +114,81 @@ export class TabRegistry {
     }
   }
 
+  /** Posts a message to the tab with this id, if attached. */
+  postTo(tabId: string, message: TabMessage): void {
+    const tab = this.#tabs.get(tabId);
+    if (tab) this.post(tab, message);
+  }
+
   /** Sends an event to every tab. */
   broadcast(event: HostEvent): void {
     for (const tab of this.#tabs.values()) this.post(tab, { type: 'event', event });
+  }
+
+  /** Registers a refresh handler of a tab. */
+  addRefresh(tab: AttachedTab, registration: RefreshRegistration): void {
+    const order = ++this.#registrations;
+    tab.refresh.set(registration.refreshId, { ...registration, registeredAt: this.#clock.now(), order });
+  }
+
+  /** Whether any tab registered a refresh handler. */
+  hasRefreshHandler(): boolean {
+    for (const tab of this.#tabs.values()) if (tab.refresh.size > 0) return true;
+    return false;
+  }
+
+  /** Forgets every tab's refresh handlers (the session ended). */
+  clearRefresh(): void {
+    for (const tab of this.#tabs.values()) tab.refresh.clear();
+  }
+
+  /** The `interval` of the most recent registration that set one. */
+  refreshInterval(): number | undefined {
+    let latest: TabRefreshRegistration | undefined;
+    for (const tab of this.#tabs.values()) {
+      for (const registration of tab.refresh.values()) {
+        if (registration.interval !== undefined && (!latest || registration.order > latest.order)) {
+          latest = registration;
+        }
+      }
+    }
+    return latest?.interval;
+  }
+
+  /** Tabs' refresh handlers to try, best first: visible tabs, then the most recent registration. */
+  refreshCandidates(): RefreshCandidate[] {
+    const candidates: { tab: AttachedTab; registration: TabRefreshRegistration }[] = [];
+    for (const tab of this.#tabs.values()) {
+      const registration = [...tab.refresh.values()].at(-1);
+      if (registration) candidates.push({ tab, registration });
+    }
+    candidates.sort(
+      (a, b) => Number(b.tab.visible) - Number(a.tab.visible) || b.registration.order - a.registration.order,
+    );
+    return candidates.map(({ tab, registration }) => ({
+      tabId: tab.registration.tabId,
+      call: (deadlineMs) => this.callRefresh(tab, registration.refreshId, deadlineMs),
+    }));
+  }
+
+  /**
+   * Runs one tab's refresh handler with a deadline (default {@link REFRESH_CALL_TIMEOUT_MS}); rejects
+   * at once when the tab closes meanwhile.
+   */
+  callRefresh(tab: AttachedTab, refreshId: string, deadlineMs = REFRESH_CALL_TIMEOUT_MS): Promise<string | undefined> {
+    const gone = new Promise<never>((_, reject) => {
+      const signal = tab.stopWatching.signal;
+      const fail = () => reject(new SessionError('HOST_UNAVAILABLE', 'the tab closed'));
+      if (signal.aborted) fail();
+      signal.addEventListener('abort', fail, { once: true });
+    });
+    gone.catch(() => undefined); // only observed through the race below
+    return this.call(
+      tab,
+      () => Promise.race([tab.callbacks.refreshToken(refreshId), gone]),
+      deadlineMs,
+      'refreshHandler',
+    );
   }
 
   /**
@@ -101,7 +197,7 @@ export class TabRegistry {
    */
   async call<T>(tab: AttachedTab, fn: () => Promise<T>, ms: number, what: string): Promise<T> {
     try {
-      const value = await withDeadline(fn(), ms, what);
+      const value = await withDeadline(fn(), ms, what, this.#clock);
       tab.missedDeadlines = 0;
       return value;
     } catch (error) {
@@ -113,9 +209,8 @@ export class TabRegistry {
   }
 
   #watchLock(tab: AttachedTab): void {
-    const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
-    if (!locks) return; // no Web Locks: deadlines alone detect dead tabs
-    locks
+    if (!this.#locks) return;
+    this.#locks
       .request(tab.registration.lockName, { signal: tab.stopWatching.signal }, () => {
         if (this.#tabs.get(tab.registration.tabId) === tab) this.#forget(tab, true);
       })

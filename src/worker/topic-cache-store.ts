@@ -1,6 +1,6 @@
 import type { IDBPDatabase } from 'idb';
 import type { TopicChange } from '../protocol/host-api.js';
-import type { HostDB } from './host-database.js';
+import { whileOpen, type HostDB } from './host-database.js';
 
 /** What the host remembers of one topic for one user. */
 export interface CachedTopic {
@@ -37,7 +37,7 @@ const strip = ({ topic, seq, data, publishedAt, clientId }: TopicChange): TopicC
  * @param db - the database from `openHostDatabase`
  */
 export function createTopicCacheStore(db: IDBPDatabase<HostDB> | undefined): TopicCacheStore {
-  return db ? idbTopicCache(db) : memoryTopicCache();
+  return db ? whileOpen(db, idbTopicCache(db), memoryTopicCache()) : memoryTopicCache();
 }
 
 function idbTopicCache(db: IDBPDatabase<HostDB>): TopicCacheStore {

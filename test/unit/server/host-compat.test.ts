@@ -57,14 +57,14 @@ async function startHost(s: SessionServer, sub: string) {
       outbox.onDisconnected();
     },
   };
-  const link: ServerConnection = new ServerConnection(
-    s.url,
-    () => ({ type: 'hello', protocol: PROTOCOL_VERSION, token, sessionId }),
+  const link: ServerConnection = new ServerConnection({
+    url: s.url,
+    hello: () => ({ type: 'hello', protocol: PROTOCOL_VERSION, token, sessionId }),
     events,
     // One message per task with a microtask checkpoint after each, as browsers dispatch them (ws
     // otherwise emits every frame of a TCP chunk in one tick).
-    (url) => new WebSocket(url, { allowSynchronousEvents: false }) as unknown as globalThis.WebSocket,
-  );
+    createSocket: (url) => new WebSocket(url, { allowSynchronousEvents: false }) as unknown as globalThis.WebSocket,
+  });
   connection = link;
   link.start();
   await waitFor(() => opened === 1);

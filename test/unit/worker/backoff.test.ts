@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INITIAL_RECONNECT_DELAY_MS, MAX_RECONNECT_DELAY_MS, reconnectDelay } from '../../../src/shared/backoff.js';
+import { INITIAL_RECONNECT_DELAY_MS, MAX_RECONNECT_DELAY_MS, reconnectDelay } from '../../../src/worker/backoff.js';
 
 describe('reconnectDelay', () => {
   it('doubles from the initial delay with half of it jittered', () => {

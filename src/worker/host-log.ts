@@ -1,0 +1,44 @@
+import type { Clock } from '../shared/clock.js';
+
+/** Lines the host keeps for `inspect()` and the devtools panel. */
+export const HOST_LOG_LINES = 200;
+
+/** One line of the host's log. */
+export interface HostLogLine {
+  /** Epoch ms (host clock). */
+  at: number;
+  line: string;
+}
+
+/**
+ * The host's log: connects, closes with code and reason, refreshes, failovers, handovers. Keeps
+ * the last {@link HOST_LOG_LINES} lines and forwards each to the tabs (their `debug` option prints
+ * them). Never holds a token.
+ */
+export class HostLog {
+  readonly #clock: Clock;
+  readonly #forward: (line: string, at: number) => void;
+  readonly #lines: HostLogLine[] = [];
+
+  /**
+   * @param clock - time source
+   * @param forward - called with every line (the host broadcasts it to tabs)
+   */
+  constructor(clock: Clock, forward: (line: string, at: number) => void) {
+    this.#clock = clock;
+    this.#forward = forward;
+  }
+
+  /** Appends a line. */
+  write(line: string): void {
+    const at = this.#clock.now();
+    this.#lines.push({ at, line });
+    if (this.#lines.length > HOST_LOG_LINES) this.#lines.splice(0, this.#lines.length - HOST_LOG_LINES);
+    this.#forward(line, at);
+  }
+
+  /** The kept lines, oldest first. */
+  recent(): HostLogLine[] {
+    return [...this.#lines];
+  }
+}

@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { INITIAL_RECONNECT_DELAY_MS, MAX_RECONNECT_DELAY_MS } from '../../../src/worker/backoff.js';
+import { MIN_REFRESH_CALL_TIMEOUT_MS, REFRESH_LEAD_MS } from '../../../src/worker/refresh-schedule.js';
+import { CONNECT_TIMEOUT_MS, STABLE_CONNECTION_MS } from '../../../src/worker/server-connection.js';
+import { sessionErrors, startHost, statuses, tokenFor } from '../support/host-harness.js';
+
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+
+/** Dial gaps of the fake server's sockets, ms. */
+const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
+
+describe('token refresh (spec §3, §4)', () => {
+  it('runs the refresh handler one second before exp, corrected by the clock offset learned at connect', async () => {
+    const { clock, server, attachTab, start } = await startHost();
+    server.skewMs = 30 * SECOND; // the server's clock runs 30 s ahead of the host's
+    const tab = await attachTab();
+    const t0 = clock.now();
+    // `exp` is on the server's clock: 60 s after the server's now.
+    const token = tokenFor(t0 + server.skewMs, MINUTE);
+    tab.handler = async () => tokenFor(clock.now() + server.skewMs, MINUTE);
+    await start(tab, token, {});
+    await clock.advance(2 * MINUTE - 2 * SECOND);
+
+    expect(tab.refreshCalls[0]).toBe(t0 + MINUTE - REFRESH_LEAD_MS);
+    expect(tab.refreshCalls[1]).toBe(t0 + 2 * MINUTE - 2 * REFRESH_LEAD_MS);
+    expect(server.tokenUpdates, 'each new token went out on the live socket').toHaveLength(2);
+    expect(server.sockets, 'no reconnect').toHaveLength(1);
+    expect(statuses(tab), 'background refreshes never change the status').toEqual(['CONNECTING', 'OPEN']);
+  });
+
+  it('refreshes every interval ms when an interval is given', async () => {
+    const { clock, attachTab, start } = await startHost();
+    const tab = await attachTab();
+    const t0 = clock.now();
+    tab.handler = async () => tokenFor(clock.now(), 60 * MINUTE);
+    await start(tab, tokenFor(t0, 60 * MINUTE), { interval: 10 * SECOND });
+    await clock.advance(35 * SECOND);
+    expect(tab.refreshCalls).toEqual([t0 + 10 * SECOND, t0 + 20 * SECOND, t0 + 30 * SECOND]);
+  });
+
+  it('calls one handler per expiry across three tabs, preferring a visible tab registered last', async () => {
+    const { clock, server, attachTab, start, host } = await startHost();
+    const tabs = [await attachTab(), await attachTab(), await attachTab()];
+    const t0 = clock.now();
+    for (const tab of tabs) {
+      tab.handler = async () => tokenFor(clock.now(), MINUTE);
+      await start(tab, tokenFor(t0, MINUTE), {});
+    }
+    await host.setVisibility(tabs[2]!.tabId, false);
+    await clock.advance(3 * MINUTE);
+
+    const calls = tabs.map((tab) => tab.refreshCalls.length);
+    expect(calls, 'the hidden last tab is passed over; the visible one registered last answers').toEqual([0, 3, 0]);
+    expect(server.tokenUpdates).toHaveLength(3);
+  });
+
+  it('fails over to the next tab when the chosen tab throws, in the same expiry', async () => {
+    const { clock, server, attachTab, start } = await startHost();
+    const [first, chosen] = [await attachTab(), await attachTab()];
+    const t0 = clock.now();
+    first.handler = async () => tokenFor(clock.now(), MINUTE);
+    chosen.handler = async () => {
+      throw new Error('token endpoint said 500');
+    };
+    await start(first, tokenFor(t0, MINUTE), {});
+    await start(chosen, tokenFor(t0, MINUTE), {});
+    await clock.advance(MINUTE - REFRESH_LEAD_MS);
+
+    expect(chosen.refreshCalls).toEqual([t0 + MINUTE - REFRESH_LEAD_MS]);
+    expect(first.refreshCalls).toEqual([t0 + MINUTE - REFRESH_LEAD_MS]);
+    expect(server.tokenUpdates).toHaveLength(1);
+    await clock.advance(MINUTE);
+    expect(sessionErrors(first)).toEqual([]);
+  });
+
+  it('fails over when the chosen tab does not answer (frozen), in time to refresh before exp', async () => {
+    const { clock, server, attachTab, start } = await startHost();
+    const [first, frozen] = [await attachTab(), await attachTab()];
+    const t0 = clock.now();
+    first.handler = async () => tokenFor(clock.now(), MINUTE);
+    frozen.handler = () => new Promise<never>(() => undefined);
+    await start(first, tokenFor(t0, MINUTE), {});
+    await start(frozen, tokenFor(t0, MINUTE), {});
+    await clock.advance(MINUTE);
+
+    const refreshAt = t0 + MINUTE - REFRESH_LEAD_MS;
+    expect(frozen.refreshCalls).toEqual([refreshAt]);
+    // Half the time left before exp, so the next tab still has the other half.
+    expect(first.refreshCalls).toEqual([refreshAt + REFRESH_LEAD_MS / 2]);
+    expect(first.refreshCalls[0]! - refreshAt).toBeGreaterThanOrEqual(MIN_REFRESH_CALL_TIMEOUT_MS);
+    expect(server.tokenUpdates).toHaveLength(1);
+    expect(sessionErrors(first)).toEqual([]);
+  });
+
+  it('fails over at once when the chosen tab closes while its handler runs', async () => {
+    const { clock, server, host, attachTab, start } = await startHost();
+    const [first, closing] = [await attachTab(), await attachTab()];
+    const t0 = clock.now();
+    first.handler = async () => tokenFor(clock.now(), MINUTE);
+    closing.handler = () => new Promise<never>(() => undefined);
+    await start(first, tokenFor(t0, MINUTE), {});
+    await start(closing, tokenFor(t0, MINUTE), {});
+    await clock.advance(MINUTE - REFRESH_LEAD_MS);
+    expect(closing.refreshCalls).toHaveLength(1);
+    await host.detach(closing.tabId);
+    await clock.flush();
+
+    expect(first.refreshCalls).toEqual([t0 + MINUTE - REFRESH_LEAD_MS]);
+    expect(server.tokenUpdates).toHaveLength(1);
+  });
+
+  it('ends the session with TOKEN_EXPIRED at exp when the handler returns no token, without reconnecting', async () => {
+    const { clock, server, attachTab, start } = await startHost();
+    const [a, b] = [await attachTab(), await attachTab()];
+    const t0 = clock.now();
+    a.handler = async () => undefined;
+    await start(a, tokenFor(t0, MINUTE), {});
+    await clock.advance(MINUTE - 1);
+    expect(sessionErrors(a)).toEqual([]);
+    await clock.advance(1);
+
+    expect(a.refreshCalls).toEqual([t0 + MINUTE - REFRESH_LEAD_MS]);
+    expect(sessionErrors(a)).toEqual(['TOKEN_EXPIRED']);
+    expect(sessionErrors(b), 'every tab hears it').toEqual(['TOKEN_EXPIRED']);
+    expect(statuses(b).at(-1)).toBe('CLOSED');
+    await clock.advance(10 * MINUTE);
+    expect(server.sockets, 'no reconnect loop after a session error').toHaveLength(1);
+    expect(a.refreshCalls, 'no refresh after the session error').toHaveLength(1);
+  });
+
+  it('retries a throwing handler with backoff until exp, then ends with TOKEN_EXPIRED', async () => {
+    const { clock, attachTab, start } = await startHost();
+    const tab = await attachTab();
+    const t0 = clock.now();
+    tab.handler = async () => {
+      throw new Error('offline');
+    };
+    // With an interval the first refresh runs long before exp, leaving room for several retries.
+    await start(tab, tokenFor(t0, 20 * SECOND), { interval: 10 * SECOND });
+    await clock.advance(30 * SECOND);
+
+    const at = tab.refreshCalls.map((t) => t - t0);
+    expect(at).toEqual([10_000, 10_500, 11_500, 13_500, 17_500]);
+    expect(sessionErrors(tab)).toEqual(['TOKEN_EXPIRED']);
+  });
+
+  it('refuses an expired start without a handler with UNAUTHORIZED, status CLOSED, and keeps no handler', async () => {
+    const { clock, attachTab, start, server } = await startHost();
+    const tab = await attachTab();
+    const expired = tokenFor(clock.now() - MINUTE, SECOND);
+    await expect(start(tab, expired, {})).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(sessionErrors(tab)).toEqual(['UNAUTHORIZED']);
+    expect(statuses(tab).at(-1)).toBe('CLOSED');
+    expect(tab.refreshCalls, 'the refused start asked its handler once').toHaveLength(1);
+
+    // A later session must not call the refused start's handler.
+    const other = await attachTab();
+    other.handler = async () => tokenFor(clock.now(), MINUTE);
+    await start(other, tokenFor(clock.now(), MINUTE), {});
+    await clock.advance(2 * MINUTE);
+    expect(tab.refreshCalls).toHaveLength(1);
+    expect(other.refreshCalls.length).toBeGreaterThan(0);
+    expect(server.sockets).toHaveLength(1);
+  });
+});
+
+describe('reconnects (connection supervisor)', () => {
+  it('waits a jittered, doubling delay between failed dials, capped at MAX_RECONNECT_DELAY_MS', async () => {
+    const { clock, server, attachTab, start } = await startHost();
+    server.onHello = () => ({ close: 1011, reason: 'internal' });
+    const tab = await attachTab();
+    await start(tab, tokenFor(clock.now(), 60 * MINUTE));
+    await clock.advance(MINUTE);
+
+    const waits = gaps(server.sockets.map((s) => s.dialedAt));
+    waits.forEach((wait, attempt) => {
+      const ceiling = Math.min(MAX_RECONNECT_DELAY_MS, INITIAL_RECONNECT_DELAY_MS * 2 ** attempt);
+      expect(wait).toBeGreaterThanOrEqual(ceiling / 2);
+      expect(wait).toBeLessThanOrEqual(ceiling);
+    });
+    expect(Math.max(...waits)).toBeGreaterThanOrEqual(MAX_RECONNECT_DELAY_MS / 2);
+  });
+
+  it('does not hot-loop against a server that welcomes and drops at once', async () => {
+    const { clock, server, attachTab, start } = await startHost();
+    server.onHello = () => ({ welcome: true, thenClose: 1006 });
+    const tab = await attachTab();
+    await start(tab, tokenFor(clock.now(), 60 * MINUTE));
+    for (let i = 0; i < 60; i++) await clock.advance(SECOND);
+
+    // Backing off from 125–250 ms to 2.5–5 s: a dozen or so dials a minute, not 240–480.
+    expect(server.sockets.length).toBeLessThan(25);
+    expect(gaps(server.sockets.map((s) => s.dialedAt)).at(-1)).toBeGreaterThanOrEqual(MAX_RECONNECT_DELAY_MS / 2);
+  });
+
+  it('starts the backoff over once a connection stayed up for STABLE_CONNECTION_MS', async () => {
+    const { clock, server, attachTab, start } = await startHost();
+    server.onHello = () => ({ close: 1011 });
+    const tab = await attachTab();
+    await start(tab, tokenFor(clock.now(), 60 * MINUTE));
+    await clock.advance(30 * SECOND); // deep into the backoff
+    server.onHello = () => ({ welcome: true });
+    await clock.advance(MAX_RECONNECT_DELAY_MS);
+    const stable = server.open[0]!;
+    await clock.advance(STABLE_CONNECTION_MS);
+    const before = server.sockets.length;
+    stable.serverClose(1006);
+    await clock.advance(INITIAL_RECONNECT_DELAY_MS);
+    expect(server.sockets.length, 'the first retry comes within the first backoff step').toBe(before + 1);
+  });
+
+  it('abandons a dial that gets no welcome within CONNECT_TIMEOUT_MS and tries again', async () => {
+    const { clock, server, attachTab, start } = await startHost();
+    server.onHello = () => ({ silent: true });
+    const tab = await attachTab();
+    await start(tab, tokenFor(clock.now(), 60 * MINUTE));
+    await clock.advance(CONNECT_TIMEOUT_MS - 1);
+    expect(server.sockets).toHaveLength(1);
+    server.onHello = () => ({ welcome: true });
+    await clock.advance(1 + INITIAL_RECONNECT_DELAY_MS);
+    expect(server.sockets).toHaveLength(2);
+    expect(statuses(tab).at(-1)).toBe('OPEN');
+  });
+
+  it('dials at once, skipping the backoff, when a tab becomes visible', async () => {
+    const { clock, server, host, attachTab, start } = await startHost();
+    server.onHello = () => ({ close: 1011 });
+    const tab = await attachTab();
+    await start(tab, tokenFor(clock.now(), 60 * MINUTE));
+    await clock.advance(20 * SECOND);
+    server.onHello = () => ({ welcome: true });
+    const dials = server.sockets.length;
+    await host.setVisibility(tab.tabId, true);
+    await clock.flush();
+    expect(server.sockets).toHaveLength(dials + 1);
+    expect(statuses(tab).at(-1)).toBe('OPEN');
+  });
+
+  it('closes the socket after the last tab left and its grace, and reopens it when a tab attaches', async () => {
+    const { clock, server, host, attachTab, start } = await startHost({ lastTabGraceMs: 3 * SECOND });
+    const tab = await attachTab();
+    await start(tab, tokenFor(clock.now(), 60 * MINUTE));
+    await clock.flush();
+    await host.detach(tab.tabId);
+    await clock.advance(3 * SECOND - 1);
+    expect(server.open).toHaveLength(1);
+    await clock.advance(1);
+    expect(server.open).toHaveLength(0);
+    const next = await attachTab();
+    await clock.flush();
+    expect(server.open).toHaveLength(1);
+    expect((await host.getSession())?.tabs).toBe(1);
+    expect(statuses(next).at(-1)).toBe('OPEN');
+  });
+});
