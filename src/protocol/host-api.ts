@@ -68,6 +68,11 @@ export type HostEvent =
    * resumes the session with the freshest token a tab knows.
    */
   | { type: 'token'; token: string }
+  /**
+   * Another host took the session over from this one (it was frozen and a new leader stole the
+   * socket): this host will not serve the session again; tabs attach to the current host.
+   */
+  | { type: 'superseded' }
   /** A line of the host's log (connects, closes with code and reason, refreshes, failovers, handovers). */
   | { type: 'log'; line: string; at: number };
 
@@ -146,6 +151,80 @@ export interface HostStats {
   outbox: number;
 }
 
+/** A WebSocket close the host saw. */
+export interface CloseRecord {
+  /** Epoch ms (host clock). */
+  at: number;
+  code: number;
+  reason: string;
+}
+
+/** One token refresh round, as the host ran it. */
+export interface RefreshRecord {
+  /** Epoch ms (host clock) when the round ended. */
+  at: number;
+  outcome: 'refreshed' | 'no-token' | 'failed';
+  /** The tab whose handler answered (refreshed, no-token). */
+  tabId?: string;
+  durationMs: number;
+  /** Handlers that threw, timed out or whose tab closed before one answered. */
+  failovers: number;
+}
+
+/** One attached tab, as the host sees it. */
+export interface InspectedTab {
+  tabId: string;
+  visible: boolean;
+  attachedAt: number;
+  buildId: string;
+  /** Refresh handlers the tab registered. */
+  refreshHandlers: number;
+}
+
+/** One topic the host holds. */
+export interface InspectedTopic {
+  topic: string;
+  /** Highest seq received without a gap. */
+  cursor: number;
+  /** Changes cached in memory. */
+  cached: number;
+  /** Tab subscriptions to it. */
+  subscribers: number;
+  /** Whether the host is subscribed at the server (on the current socket). */
+  live: boolean;
+}
+
+/** One publish waiting in the outbox. */
+export interface InspectedPublish {
+  clientId: string;
+  topic: string;
+  /** Epoch ms (host clock) when it was published. */
+  createdAt: number;
+  /** Sent on the current socket and not acknowledged yet. */
+  inFlight: boolean;
+}
+
+/**
+ * Everything the host can tell about itself, for devtools panels, status pages and tests: the
+ * counters of {@link HostStats} plus the session, its phase, the tabs, the last closes, the refresh
+ * history, topics with cursors, the outbox and the recent log lines. Never contains a token.
+ */
+export interface HostInspection extends HostStats {
+  session: SessionInfo | undefined;
+  /** The session's phase: `idle`, `refused`, `paused`, `live`, `suspended`, `awaiting-token`, `failed`. */
+  phase: string;
+  /** The session error that stopped it, in phase `failed`. */
+  error: SessionErrorType | undefined;
+  /** Local epoch ms of the next scheduled refresh, if any. */
+  nextRefreshAt: number | undefined;
+  tabList: InspectedTab[];
+  closes: CloseRecord[];
+  refreshHistory: RefreshRecord[];
+  topicList: InspectedTopic[];
+  outboxEntries: InspectedPublish[];
+  log: { at: number; line: string }[];
+}
+
 /** Called by the host on a tab through comlink, when it needs an answer (with a deadline). */
 export interface TabCallbacks {
   /**
@@ -193,7 +272,8 @@ export interface HostApi {
   unsubscribe(tabId: string, subId: string): Promise<void>;
   /** Stores the message in the outbox (IndexedDB) and resolves; the outcome arrives as a `publish-outcome` {@link TabMessage}. */
   publish(tabId: string, request: PublishRequest): Promise<void>;
-  inspect(): Promise<HostStats>;
+  /** Everything the host can tell about itself (see {@link HostInspection}); no tokens. */
+  inspect(): Promise<HostInspection>;
   /** Answers at once with the host's `Date.now()`: liveness and round-trip measurement (synchronous in the host). */
   ping(): number;
   /** Tells every tab to reload (used by `applyUpdate()` once a new service worker controls the page). */

@@ -1,10 +1,11 @@
 import { CloseCode, sessionErrorForCloseCode } from '../protocol/close-codes.js';
 import type { SessionErrorType } from '../protocol/error-codes.js';
-import type { ConnectionStatus } from '../protocol/host-api.js';
+import type { CloseRecord, ConnectionStatus } from '../protocol/host-api.js';
 import type { ChangeMessage, HelloMessage, WelcomeMessage } from '../protocol/messages.js';
 import { WIRE_PROTOCOL_VERSION } from '../protocol/version.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { ServerConnection, type WebSocketFactory } from './server-connection.js';
+import { HOST_HISTORY_ENTRIES, keepLast } from './host-log.js';
 import type { AcquireOwnership } from './socket-owner-lock.js';
 
 /** What the supervisor needs to know to dial for the current session. */
@@ -30,6 +31,8 @@ export interface SupervisorEvents {
   sessionError(type: SessionErrorType, message: string): void;
   /** The server ended the session (another tab's `endSession`, from another host). */
   ended(): void;
+  /** Another host stole the socket-owner lock: this host must go quiet (fencing). */
+  fenced(): void;
   /** A line for the host's debug log. */
   log(line: string): void;
 }
@@ -56,6 +59,7 @@ export class ConnectionSupervisor {
   #status: ConnectionStatus = 'UNINITIALIZED';
   #clockOffsetMs = 0;
   #socketsOpened = 0;
+  readonly #closes: CloseRecord[] = [];
   readonly #onOnline = () => this.wake('the browser went online');
 
   /** @param options - see {@link ConnectionSupervisorOptions} */
@@ -93,6 +97,11 @@ export class ConnectionSupervisor {
   /** WebSockets created since the host started. */
   get socketsOpened(): number {
     return this.#socketsOpened;
+  }
+
+  /** The last closes, oldest first. */
+  get closes(): CloseRecord[] {
+    return [...this.#closes];
   }
 
   /** The server's clock, as far as the host knows it. */
@@ -140,11 +149,20 @@ export class ConnectionSupervisor {
         onClose: (info) => {
           if (this.#connection !== connection) return;
           events.log(`closed ${info.code}${info.reason ? ` "${info.reason}"` : ''}`);
+          keepLast(this.#closes, { at: this.#clock.now(), code: info.code, reason: info.reason }, HOST_HISTORY_ENTRIES);
           events.disconnected();
           this.#setStatus('CLOSED');
           const error = sessionErrorForCloseCode(info.code);
           if (error) return events.sessionError(error, info.reason || `the server closed the session (${info.code})`);
           if (info.code === CloseCode.SESSION_ENDED) return events.ended();
+        },
+        onFenced: () => {
+          if (this.#connection !== connection) return;
+          this.#connection = undefined;
+          events.log('another host took the socket over: this host stops');
+          events.disconnected();
+          this.#setStatus('CLOSED');
+          events.fenced();
         },
       },
     });

@@ -2,6 +2,14 @@ import type { Clock } from '../shared/clock.js';
 
 /** Lines the host keeps for `inspect()` and the devtools panel. */
 export const HOST_LOG_LINES = 200;
+/** Closes and refresh rounds the host keeps for `inspect()`. */
+export const HOST_HISTORY_ENTRIES = 20;
+
+/** Appends `item` to `list`, dropping the oldest entries beyond `max`. */
+export function keepLast<T>(list: T[], item: T, max: number): void {
+  list.push(item);
+  if (list.length > max) list.splice(0, list.length - max);
+}
 
 /** One line of the host's log. */
 export interface HostLogLine {
@@ -32,8 +40,7 @@ export class HostLog {
   /** Appends a line. */
   write(line: string): void {
     const at = this.#clock.now();
-    this.#lines.push({ at, line });
-    if (this.#lines.length > HOST_LOG_LINES) this.#lines.splice(0, this.#lines.length - HOST_LOG_LINES);
+    keepLast(this.#lines, { at, line }, HOST_LOG_LINES);
     this.#forward(line, at);
   }
 

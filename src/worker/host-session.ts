@@ -8,6 +8,7 @@ import { serveOverBroadcast } from './leader-host.js';
 import { createOutboxStore } from './outbox-store.js';
 import { SessionHost } from './session-host.js';
 import { createSessionStore } from './session-store.js';
+import { acquireSocketOwnership, stealSocketOwnership } from './socket-owner-lock.js';
 import { createTopicCacheStore } from './topic-cache-store.js';
 
 /** Build id reported when the app passes none and the script URL is unknown. */
@@ -27,7 +28,17 @@ export interface HostSessionOptions {
   lastTabGraceMs?: number;
   /** Name of the IndexedDB database. */
   databaseName?: string;
+  /**
+   * Take the socket over from the current owner instead of waiting for it (Web Locks `steal`): for
+   * a leader host started because the previous leader tab stopped answering (frozen). The old host
+   * is fenced: it stops its socket and refreshes when it wakes. Default: from the worker's name
+   * (the page names the worker `…:take-over` when it took the leadership over).
+   */
+  takeOver?: boolean;
 }
+
+/** Suffix of a leader worker's name when its tab took the leadership over from a frozen leader. */
+export const TAKE_OVER_SUFFIX = ':take-over';
 
 /**
  * The scope a host serves: a SharedWorker's global scope (it hands out a port per tab), or a
@@ -55,7 +66,11 @@ export interface HostScope {
  * ```
  */
 export function hostSession(scope: HostScope | object, options: HostSessionOptions = {}): SessionHost {
-  if (!isSharedWorkerScope(scope)) return hostLeaderSession(options);
+  if (!isSharedWorkerScope(scope)) {
+    const name = (scope as { name?: unknown }).name;
+    const takeOver = options.takeOver ?? (typeof name === 'string' && name.endsWith(TAKE_OVER_SUFFIX));
+    return hostLeaderSession({ ...options, takeOver });
+  }
   const host = createSessionHost('shared-worker', options);
   scope.addEventListener('connect', (event: MessageEvent) => {
     for (const port of event.ports) Comlink.expose(host, port);
@@ -107,8 +122,9 @@ export function createSessionHost(kind: HostKind, options: HostSessionOptions = 
       topics: database.then(createTopicCacheStore),
       outbox: database.then(createOutboxStore),
     },
-    ...(options.persistToken !== undefined && { persistToken: options.persistToken }),
-    ...(options.lastTabGraceMs !== undefined && { lastTabGraceMs: options.lastTabGraceMs }),
+    persistToken: options.persistToken,
+    lastTabGraceMs: options.lastTabGraceMs,
+    acquireOwnership: options.takeOver ? stealSocketOwnership : acquireSocketOwnership,
   });
 }
 

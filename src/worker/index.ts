@@ -8,6 +8,7 @@ export {
   hostLeaderSession,
   createSessionHost,
   DEFAULT_BUILD_ID,
+  TAKE_OVER_SUFFIX,
   type HostSessionOptions,
   type HostScope,
 } from './host-session.js';

@@ -1,6 +1,6 @@
 import { SessionError } from '../errors/index.js';
 import type { SessionErrorCode } from '../protocol/error-codes.js';
-import type { PublishOutcome, PublishRequest } from '../protocol/host-api.js';
+import type { InspectedPublish, PublishOutcome, PublishRequest } from '../protocol/host-api.js';
 import type { ServerMessage } from '../protocol/messages.js';
 import { MAX_TOPIC_LENGTH } from '../protocol/parse.js';
 import { measureJson } from '../shared/json-size.js';
@@ -55,6 +55,16 @@ export class Outbox {
   /** Publishes waiting for an acknowledgement. */
   get size(): number {
     return this.#queue.length;
+  }
+
+  /** The waiting publishes as `inspect()` reports them (no payloads). */
+  inspect(): InspectedPublish[] {
+    return this.#queue.map((entry) => ({
+      clientId: entry.clientId,
+      topic: entry.topic,
+      createdAt: entry.createdAt,
+      inFlight: this.#inFlight.has(entry.clientId),
+    }));
   }
 
   /** Switches to another user's outbox (loaded from IndexedDB); another user's entries are never sent. */

@@ -4,7 +4,7 @@ import type { ClientMessage, HelloMessage, ServerMessage, WelcomeMessage } from 
 import { parseServerMessage } from '../protocol/parse.js';
 import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { reconnectDelay } from './backoff.js';
-import type { AcquireOwnership } from './socket-owner-lock.js';
+import type { AcquireOwnership, Ownership } from './socket-owner-lock.js';
 
 /** Deadline for an answer to a request (`update-token`, `subscribe`, …). */
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -50,6 +50,11 @@ export interface ServerConnectionEvents {
   onMessage(message: ServerMessage): void;
   /** The socket closed; unless `fatal` or {@link ServerConnection.stop} was called, a reconnect follows. */
   onClose(info: CloseInfo): void;
+  /**
+   * Another host took the socket-owner lock away (a new leader replaced this frozen one): the
+   * connection stopped for good without sending anything more.
+   */
+  onFenced?(): void;
 }
 
 /** The slice of the WebSocket constructor the connection needs (injectable for unit tests). */
@@ -96,7 +101,7 @@ export class ServerConnection {
   readonly #clock: Clock;
   readonly #random: () => number;
   #ownership: AbortController | undefined;
-  #release: (() => void) | undefined;
+  #owned: Ownership | undefined;
   #socket: WebSocket | undefined;
   #open = false;
   #running = false;
@@ -152,14 +157,15 @@ export class ServerConnection {
     if (this.#running) return;
     this.#running = true;
     this.#attempt = 0;
-    if (!this.#acquire || this.#release) return this.#dial();
+    if (!this.#acquire || this.#owned) return this.#dial();
     this.#events.onConnecting();
-    const ownership = new AbortController();
-    this.#ownership = ownership;
-    this.#acquire(ownership.signal).then(
-      (release) => {
-        if (!this.#running || ownership.signal.aborted) return release();
-        this.#release = release;
+    const waiting = new AbortController();
+    this.#ownership = waiting;
+    this.#acquire(waiting.signal).then(
+      (owned) => {
+        if (!this.#running || waiting.signal.aborted) return owned.release();
+        this.#owned = owned;
+        void owned.lost.then(() => this.#onFenced(owned));
         this.#dial();
       },
       () => undefined, // aborted by stop()
@@ -361,7 +367,20 @@ export class ServerConnection {
   }
 
   #releaseOwnership(): void {
-    this.#release?.();
-    this.#release = undefined;
+    this.#owned?.release();
+    this.#owned = undefined;
+  }
+
+  /** The lock was stolen: stop without a word on the socket (another host speaks for the session now). */
+  #onFenced(owned: Ownership): void {
+    if (this.#owned !== owned) return;
+    this.#owned = undefined;
+    const socket = this.#socket;
+    this.#running = false;
+    this.#clock.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#teardown(new SessionError('DISCONNECTED', 'another host took over the session'));
+    if (socket && socket.readyState <= SOCKET_OPEN) socket.close(1000, 'superseded');
+    this.#events.onFenced?.();
   }
 }

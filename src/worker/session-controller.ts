@@ -7,11 +7,18 @@ import {
 } from '../errors/index.js';
 import type { SessionErrorType } from '../protocol/error-codes.js';
 import type { ChangeMessage } from '../protocol/messages.js';
-import type { ConnectionStatus, HostKind, SessionInfo, StartSessionRequest } from '../protocol/host-api.js';
+import type {
+  ConnectionStatus,
+  HostInspection,
+  HostKind,
+  RefreshRecord,
+  SessionInfo,
+  StartSessionRequest,
+} from '../protocol/host-api.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeTokenClaims, isExpired, sameRoles, type TokenClaims } from '../shared/token-claims.js';
 import { ConnectionSupervisor } from './connection-supervisor.js';
-import type { HostLog } from './host-log.js';
+import { HOST_HISTORY_ENTRIES, keepLast, type HostLog } from './host-log.js';
 import type { ServerConnection, WebSocketFactory } from './server-connection.js';
 import { hasSession, IDLE, nextPhase, statusOf, type SessionEvent, type SessionPhase } from './session-phase.js';
 import { storedSessionOf, type SessionStore } from './session-store.js';
@@ -81,6 +88,7 @@ export class SessionController {
   #phase: SessionPhase = IDLE;
   #session: HostedSession | undefined;
   #status: ConnectionStatus = 'UNINITIALIZED';
+  readonly #refreshHistory: RefreshRecord[] = [];
 
   /** @param options - see {@link SessionControllerOptions} */
   constructor(options: SessionControllerOptions) {
@@ -104,6 +112,10 @@ export class SessionController {
         change: (message) => data.change(message),
         sessionError: (type, message) => this.fail(type, message),
         ended: () => this.end('the server ended the session'),
+        fenced: () => {
+          this.#dispatch({ type: 'superseded' });
+          this.#tabs.broadcast({ type: 'superseded' });
+        },
         log: (line) => this.#log.write(line),
       },
     });
@@ -138,6 +150,19 @@ export class SessionController {
     };
   }
 
+  /** The session's part of `inspect()`. */
+  inspect(): Pick<HostInspection, 'session' | 'phase' | 'error' | 'nextRefreshAt' | 'closes' | 'refreshHistory'> {
+    const phase = this.#phase;
+    return {
+      session: this.info(),
+      phase: phase.name,
+      error: phase.name === 'failed' || phase.name === 'refused' ? phase.error : undefined,
+      nextRefreshAt: this.#refresher.nextRefreshAt,
+      closes: this.#supervisor.closes,
+      refreshHistory: [...this.#refreshHistory],
+    };
+  }
+
   /** What tabs learn of the session. */
   info(): SessionInfo | undefined {
     const session = this.#session;
@@ -154,7 +179,7 @@ export class SessionController {
   /** (Re)arms the refresher for the current token and the tabs' handlers (call when either changed). */
   track(restart = false): void {
     const session = this.#session;
-    if (!session || this.#phase.name === 'failed') return this.#refresher.stop();
+    if (!session || this.#phase.name === 'failed' || this.#phase.name === 'superseded') return this.#refresher.stop();
     this.#refresher.track({ expiresAt: session.expiresAt, clockOffsetMs: this.#supervisor.clockOffsetMs }, restart);
   }
 
@@ -384,6 +409,16 @@ export class SessionController {
   #onRefreshRound(outcome: RefreshOutcome, ms: number): void {
     const line = describeRefreshOutcome(outcome, ms);
     if (line) this.#log.write(line);
+    if (outcome.type !== 'stopped') {
+      const record: RefreshRecord = {
+        at: this.#options.clock.now(),
+        outcome: outcome.type,
+        durationMs: ms,
+        failovers: outcome.type === 'no-token' ? 0 : outcome.failovers,
+      };
+      if (outcome.type !== 'failed') record.tabId = outcome.tabId;
+      keepLast(this.#refreshHistory, record, HOST_HISTORY_ENTRIES);
+    }
     // Resumed offline with an expired token, and the app has none: the session cannot go on.
     if (outcome.type === 'no-token' && this.#phase.name === 'awaiting-token') {
       this.fail('UNAUTHORIZED', 'the token had expired and no new one was given');
@@ -423,7 +458,7 @@ export class SessionController {
     if (next === previous) return;
     this.#phase = next;
     if (previous.name === 'live' && next.name !== 'live') this.#supervisor.stop();
-    if (next.name === 'failed' || !hasSession(next)) this.#refresher.stop();
+    if (next.name === 'failed' || next.name === 'superseded' || !hasSession(next)) this.#refresher.stop();
     if (next.name === 'awaiting-token' && previous.name !== 'awaiting-token') {
       this.track(); // a failed session's refresher was stopped
       this.#refresher.retryLater();

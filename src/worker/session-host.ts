@@ -4,8 +4,8 @@ import type {
   EventsPort,
   HostApi,
   HostHello,
+  HostInspection,
   HostKind,
-  HostStats,
   PublishRequest,
   SessionInfo,
   StartSessionRequest,
@@ -242,7 +242,7 @@ export class SessionHost implements HostApi {
     await this.#outbox.enqueue(tabId, request);
   }
 
-  async inspect(): Promise<HostStats> {
+  async inspect(): Promise<HostInspection> {
     return {
       kind: this.#options.kind,
       buildId: this.#options.buildId,
@@ -252,6 +252,11 @@ export class SessionHost implements HostApi {
       sessionId: this.#session.session?.id,
       ...this.#topics.stats(),
       outbox: this.#outbox.size,
+      ...this.#session.inspect(),
+      tabList: this.#tabs.inspect(),
+      topicList: this.#topics.inspect(),
+      outboxEntries: this.#outbox.inspect(),
+      log: this.#log.recent(),
     };
   }
 

@@ -25,7 +25,9 @@ export type SessionPhase =
    */
   | { name: 'awaiting-token'; resume: Resumption }
   /** A session error stopped the socket; a new token (`updateSessionToken`, a start) resumes `resume`. */
-  | { name: 'failed'; error: SessionErrorType; resume: Resumption };
+  | { name: 'failed'; error: SessionErrorType; resume: Resumption }
+  /** Another host took the socket-owner lock from this (frozen) one: nothing runs here any more. */
+  | { name: 'superseded' };
 
 /** What happens to a session. */
 export type SessionEvent =
@@ -45,6 +47,8 @@ export type SessionEvent =
   | { type: 'fail'; error: SessionErrorType }
   /** A start without a running session was refused (no session is created). */
   | { type: 'refuse'; error: SessionErrorType }
+  /** Another host stole the socket-owner lock (fencing). Final. */
+  | { type: 'superseded' }
   /** The last tab left and the grace passed. */
   | { type: 'tabs-gone' }
   /** A tab attached. */
@@ -80,6 +84,8 @@ export function resumptionOf(phase: SessionPhase): Resumption {
  * @param event - what happened
  */
 export function nextPhase(phase: SessionPhase, event: SessionEvent): SessionPhase {
+  if (phase.name === 'superseded') return phase;
+  if (event.type === 'superseded') return { name: 'superseded' };
   if (event.type === 'start') return event.connect ? { name: 'live' } : { name: 'paused' };
   if (event.type === 'end') return hasSession(phase) ? IDLE : phase;
   if (phase.name === 'idle' || phase.name === 'refused') {
@@ -108,6 +114,8 @@ export function nextPhase(phase: SessionPhase, event: SessionEvent): SessionPhas
       return phase.name === 'suspended' ? { name: 'live' } : phase;
     case 'refuse':
       return phase; // a running session is not a refused start
+    default:
+      return phase;
   }
 }
 

@@ -1,7 +1,18 @@
 import { SOCKET_OWNER_LOCK } from '../protocol/host-discovery.js';
 
-/** Waits for the right to own the WebSocket; resolves with its release. */
-export type AcquireOwnership = (signal: AbortSignal) => Promise<() => void>;
+/** The right to own the WebSocket, while held. */
+export interface Ownership {
+  /** Gives the right up (the socket closed). */
+  release(): void;
+  /**
+   * Resolves if another host took the right away (a new leader after this one froze): this host
+   * must stop using its socket at once — it is fenced. Never resolves after {@link release}.
+   */
+  readonly lost: Promise<void>;
+}
+
+/** Waits for the right to own the WebSocket. */
+export type AcquireOwnership = (signal: AbortSignal) => Promise<Ownership>;
 
 /**
  * Takes the origin-wide "socket owner" Web Lock before a host opens its socket, so that two
@@ -10,12 +21,30 @@ export type AcquireOwnership = (signal: AbortSignal) => Promise<() => void>;
  *
  * @param signal - aborts the wait (the host stopped wanting a socket)
  */
-export const acquireSocketOwnership: AcquireOwnership = (signal) => {
+export const acquireSocketOwnership: AcquireOwnership = (signal) => requestOwnership({ signal });
+
+/**
+ * Takes the socket-owner lock away from its holder (Web Locks `steal`): for a leader host that
+ * took over from a leader tab its tabs found unresponsive (frozen), which would otherwise keep the
+ * lock — and the socket — until it wakes. The old holder's {@link Ownership.lost} resolves, so it
+ * stops its socket and refreshes when it wakes (fencing).
+ */
+export const stealSocketOwnership: AcquireOwnership = (signal) =>
+  signal.aborted ? Promise.reject(signal.reason) : requestOwnership({ steal: true });
+
+function requestOwnership(options: LockOptions): Promise<Ownership> {
   const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
-  if (!locks) return Promise.resolve(() => undefined);
+  if (!locks) return Promise.resolve({ release: () => undefined, lost: new Promise<void>(() => undefined) });
   return new Promise((resolve, reject) => {
+    let granted = false;
+    let lost!: () => void;
+    const whenLost = new Promise<void>((done) => (lost = done));
     locks
-      .request(SOCKET_OWNER_LOCK, { signal }, () => new Promise<void>((release) => resolve(() => release())))
-      .catch(reject);
+      .request(SOCKET_OWNER_LOCK, options, () => {
+        granted = true;
+        return new Promise<void>((release) => resolve({ release: () => release(), lost: whenLost }));
+      })
+      // Rejected before the grant: aborted by the signal. After it: stolen by another host.
+      .catch((error: unknown) => (granted ? lost() : reject(error)));
   });
-};
+}

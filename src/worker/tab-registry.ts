@@ -3,6 +3,7 @@ import { SessionError } from '../errors/index.js';
 import type {
   EventsPort,
   HostEvent,
+  InspectedTab,
   RefreshRegistration,
   TabCallbacks,
   TabMessage,
@@ -123,6 +124,17 @@ export class TabRegistry {
   /** Sends an event to every tab. */
   broadcast(event: HostEvent): void {
     for (const tab of this.#tabs.values()) this.post(tab, { type: 'event', event });
+  }
+
+  /** The tabs as `inspect()` reports them. */
+  inspect(): InspectedTab[] {
+    return this.all().map((tab) => ({
+      tabId: tab.registration.tabId,
+      visible: tab.visible,
+      attachedAt: tab.attachedAt,
+      buildId: tab.registration.buildId,
+      refreshHandlers: tab.refresh.size,
+    }));
   }
 
   /** Registers a refresh handler of a tab. */

@@ -73,6 +73,7 @@ export class TokenRefresher {
   #failures = 0;
   #refreshedAt = 0;
   #refreshes = 0;
+  #nextAt: number | undefined;
 
   /**
    * @param host - the session host's side
@@ -86,6 +87,11 @@ export class TokenRefresher {
   /** Refreshes completed (a token adopted) since the refresher was created. */
   get refreshes(): number {
     return this.#refreshes;
+  }
+
+  /** Local epoch ms of the next scheduled round, if any. */
+  get nextRefreshAt(): number | undefined {
+    return this.#refreshTimer === undefined ? undefined : this.#nextAt;
   }
 
   /** Whether a round is running. */
@@ -156,6 +162,7 @@ export class TokenRefresher {
 
   #armRefresh(delay: number): void {
     this.#clock.clearTimeout(this.#refreshTimer);
+    this.#nextAt = this.#clock.now() + delay;
     this.#refreshTimer = this.#clock.setTimeout(() => {
       this.#refreshTimer = undefined;
       void this.refreshNow(); // outcomes are handled inside the round

@@ -1,6 +1,6 @@
 import { SessionError } from '../errors/index.js';
 import type { SessionErrorCode } from '../protocol/error-codes.js';
-import type { SubscriptionRequest, TopicChange } from '../protocol/host-api.js';
+import type { InspectedTopic, SubscriptionRequest, TopicChange } from '../protocol/host-api.js';
 import type { ChangeMessage, ServerMessage } from '../protocol/messages.js';
 import { MAX_TOPIC_LENGTH } from '../protocol/parse.js';
 import type { RequestBody } from './server-connection.js';
@@ -93,6 +93,17 @@ export class TopicSubscriptions {
       if (topic.requestedAfter !== undefined) live++;
     }
     return { topics: live, tabSubscriptions, changesReceived: this.#changesReceived };
+  }
+
+  /** The topics as `inspect()` reports them. */
+  inspect(): InspectedTopic[] {
+    return [...this.#topics.values()].map((topic) => ({
+      topic: topic.name,
+      cursor: topic.cursor,
+      cached: topic.window.length,
+      subscribers: topic.subs.size,
+      live: topic.requestedAfter !== undefined,
+    }));
   }
 
   /**

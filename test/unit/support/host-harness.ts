@@ -144,6 +144,8 @@ export interface FakeTab {
 export async function startHost(options: { lastTabGraceMs?: number } = {}) {
   const clock = new FakeClock();
   const server = new FakeServer(clock);
+  /** Takes the socket-owner lock away from the host, as a new leader's `steal` does. */
+  let loseOwnership: () => void = () => undefined;
   const host = new SessionHost({
     kind: 'shared-worker',
     buildId: 'unit-test',
@@ -153,7 +155,10 @@ export async function startHost(options: { lastTabGraceMs?: number } = {}) {
       outbox: Promise.resolve(createOutboxStore(undefined)),
     },
     createSocket: server.createSocket,
-    acquireOwnership: async () => () => undefined,
+    acquireOwnership: async () => ({
+      release: () => undefined,
+      lost: new Promise<void>((resolve) => (loseOwnership = resolve)),
+    }),
     clock,
     locks: undefined,
     lastTabGraceMs: options.lastTabGraceMs,
@@ -198,7 +203,7 @@ export async function startHost(options: { lastTabGraceMs?: number } = {}) {
     });
   }
 
-  return { clock, server, host, attachTab, start, serverUrl };
+  return { clock, server, host, attachTab, start, serverUrl, loseOwnership: () => loseOwnership() };
 }
 
 const secret = 'host-unit-tests';

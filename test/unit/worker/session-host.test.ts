@@ -254,3 +254,61 @@ describe('reconnects (connection supervisor)', () => {
     expect(statuses(next).at(-1)).toBe('OPEN');
   });
 });
+
+describe('inspect (devtools, status panels)', () => {
+  it('reports tabs, closes with codes, refresh history, topics, outbox and log lines, and never a token', async () => {
+    const { clock, server, host, attachTab, start } = await startHost();
+    const [a, b] = [await attachTab(), await attachTab(false)];
+    const t0 = clock.now();
+    const token = tokenFor(t0, MINUTE);
+    let refreshed = '';
+    a.handler = async () => (refreshed = tokenFor(clock.now(), MINUTE));
+    await start(a, token, {});
+    await host.subscribe(b.tabId, { subId: 's1', topic: 'room' });
+    await clock.advance(MINUTE - REFRESH_LEAD_MS);
+    server.open[0]!.serverClose(1006, 'network');
+    await clock.advance(MAX_RECONNECT_DELAY_MS);
+
+    const inspection = await host.inspect();
+    expect(inspection.phase).toBe('live');
+    expect(inspection.tabList.map((t) => [t.tabId, t.visible, t.refreshHandlers])).toEqual([
+      [a.tabId, true, 1],
+      [b.tabId, false, 0],
+    ]);
+    expect(inspection.closes).toEqual([{ at: expect.any(Number), code: 1006, reason: 'network' }]);
+    expect(inspection.refreshHistory).toEqual([
+      { at: t0 + MINUTE - REFRESH_LEAD_MS, outcome: 'refreshed', tabId: a.tabId, durationMs: 0, failovers: 0 },
+    ]);
+    expect(inspection.topicList).toEqual([{ topic: 'room', cursor: 0, cached: 0, subscribers: 1, live: true }]);
+    expect(inspection.nextRefreshAt).toBe(t0 + 2 * MINUTE - 2 * REFRESH_LEAD_MS);
+    expect(inspection.log.map((l) => l.line)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^refreshed by tab/), 'closed 1006 "network"']),
+    );
+    const text = JSON.stringify(inspection);
+    expect(text).not.toContain(token);
+    expect(text).not.toContain(refreshed);
+  });
+});
+
+describe('fencing (a frozen leader that wakes after another took over)', () => {
+  it('stops its socket, refreshes and reconnects for good once another host took the socket-owner lock', async () => {
+    const { clock, server, attachTab, start, loseOwnership } = await startHost();
+    const tab = await attachTab();
+    tab.handler = async () => tokenFor(clock.now(), MINUTE);
+    await start(tab, tokenFor(clock.now(), MINUTE), {});
+    await clock.flush();
+    expect(server.open).toHaveLength(1);
+
+    loseOwnership();
+    await clock.flush();
+    expect(server.open, 'the socket is closed without another frame').toHaveLength(0);
+    const sent = server.sockets[0]!.sent.map((m) => m.type);
+    expect(sent).toEqual(['hello']);
+    expect(tab.events.some((e) => e.type === 'superseded')).toBe(true);
+
+    await clock.advance(10 * MINUTE);
+    expect(server.sockets, 'no reconnect').toHaveLength(1);
+    expect(tab.refreshCalls, 'no refresh').toEqual([]);
+    expect(sessionErrors(tab), 'not a session error: the session goes on elsewhere').toEqual([]);
+  });
+});
