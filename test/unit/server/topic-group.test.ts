@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createLocalChangeFeed, createMemoryTopicStore, MAX_SEND_BUFFER_BYTES } from '../../../src/server/index.js';
 import type { StoredChange, TopicStore } from '../../../src/server/index.js';
-import { TopicGroup, type TopicContext } from '../../../src/server/topic-group.js';
-import { TopicSubscription, type Subscriber } from '../../../src/server/topic-subscription.js';
+import { TopicGroup, type TopicContext } from '../../../src/server/topics/group.js';
+import type { Subscriber } from '../../../src/server/topics/peer.js';
+import { TopicSubscription } from '../../../src/server/topics/subscription.js';
 import { waitFor } from './helpers.js';
 import { range } from './topic-helpers.js';
 

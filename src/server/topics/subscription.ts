@@ -5,16 +5,9 @@ import {
   DRAIN_POLL_MS,
   MAX_SEND_BUFFER_BYTES,
   STORE_RETRY_MS,
-} from './constants.js';
-import { changeFrame, type GroupMember, type TopicContext, type TopicGroup } from './topic-group.js';
-
-/** The part of a connection a subscription writes to; a `Connection` satisfies it. */
-export interface Subscriber {
-  /** Sends one serialised server message. */
-  sendText(text: string): void;
-  /** Bytes sent but not yet written to the network. */
-  readonly bufferedAmount: number;
-}
+} from '../constants.js';
+import { changeFrame, type GroupMember, type TopicContext, type TopicGroup } from './group.js';
+import type { Subscriber } from './peer.js';
 
 /**
  * - `catching-up`: reading the store; the group's live changes are not sent.
@@ -119,10 +112,9 @@ export class TopicSubscription implements GroupMember {
 
   /** While `joining`: sends the held changes once they follow on from the position. */
   #tryFinishJoin(): boolean {
-    let first = 0;
-    while (first < this.#held.length && this.#held[first].seq <= this.#position) first++;
-    const held = this.#held.slice(first);
-    if (held.length > 0 && held[0].seq !== this.#position + 1) return false; // the gap is still open
+    const held = this.#held.filter(({ seq }) => seq > this.#position); // held seqs are contiguous
+    const first = held[0];
+    if (first !== undefined && first.seq !== this.#position + 1) return false; // the gap is still open
     this.#state = 'live';
     this.#dropHeld();
     for (const { seq, frame } of held) this.#send(seq, frame);
