@@ -33,7 +33,7 @@ type SubscriptionState = 'catching-up' | 'joining' | 'live';
  * nor makes the server hold them.
  */
 export class TopicSubscription implements GroupMember {
-  readonly connection: Subscriber;
+  readonly #connection: Subscriber;
   readonly group: TopicGroup;
   readonly #context: TopicContext;
   /** Last seq sent to the client. */
@@ -52,7 +52,7 @@ export class TopicSubscription implements GroupMember {
    * @param context - store, logger and counters
    */
   constructor(connection: Subscriber, group: TopicGroup, after: number, context: TopicContext) {
-    this.connection = connection;
+    this.#connection = connection;
     this.group = group;
     this.#position = after;
     this.#context = context;
@@ -85,7 +85,7 @@ export class TopicSubscription implements GroupMember {
       return;
     }
     if (seq <= this.#position) return; // already read from the store while catching up
-    if (seq !== this.#position + 1 || this.connection.bufferedAmount > MAX_SEND_BUFFER_BYTES) {
+    if (seq !== this.#position + 1 || this.#connection.bufferedAmount > MAX_SEND_BUFFER_BYTES) {
       this.#fallBack();
       void this.#catchUp();
       return;
@@ -94,7 +94,7 @@ export class TopicSubscription implements GroupMember {
   }
 
   #send(seq: number, frame: string): void {
-    this.connection.sendText(frame);
+    this.#connection.sendText(frame);
     this.#position = seq;
     this.#context.counters.changesSent++;
   }
@@ -132,7 +132,7 @@ export class TopicSubscription implements GroupMember {
           this.#state = 'live';
           return;
         }
-        if (this.connection.bufferedAmount > CATCH_UP_BUFFER_BYTES) {
+        if (this.#connection.bufferedAmount > CATCH_UP_BUFFER_BYTES) {
           this.#fallBack(); // do not hold live changes for a client that is not reading
           await sleep(DRAIN_POLL_MS, undefined, { ref: false });
           continue;
