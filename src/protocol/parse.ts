@@ -1,18 +1,24 @@
-import type { ClientMessage, JsonValue, ServerMessage } from './messages.js';
+import type { ClientMessage, HelloMessage, JsonValue, ServerMessage } from './messages.js';
+import { hasLoneSurrogate, validateTopicName } from './topic-name.js';
+
+// Re-exported for the modules that read the limit from here.
+export { MAX_TOPIC_LENGTH } from './topic-name.js';
 
 /** Result of parsing one frame: the message, or why it was refused. */
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; id?: number; reason: string };
 
-/** Longest topic name accepted, in characters. */
-export const MAX_TOPIC_LENGTH = 256;
+/** Longest session id and client id, in characters. */
+const MAX_ID_LENGTH = 128;
 
 type Json = { [key: string]: unknown };
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isNonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
-const isTopic = (v: unknown): v is string =>
-  isNonEmptyString(v) && v.length <= MAX_TOPIC_LENGTH && !/[\u0000-\u001f]/.test(v);
+const isTopic = (v: unknown): v is string => validateTopicName(v) === undefined;
+/** Client ids are store keys: well-formed UTF-16, like topics. */
+const isClientId = (v: unknown): v is string =>
+  isNonEmptyString(v) && v.length <= MAX_ID_LENGTH && !hasLoneSurrogate(v);
 const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /** The parsed object, or why the frame is not one; `id` is kept so that the error can answer it. */
@@ -31,6 +37,9 @@ function decode(raw: string): { ok: true; value: Json } | { ok: false; reason: s
   return { ok: true, value };
 }
 
+/** Why `topic` is refused (called only for a refused one). */
+const topicProblem = (topic: unknown): string => validateTopicName(topic) ?? '"topic" is invalid';
+
 function fail<T>(reason: string, value?: Json): ParseResult<T> {
   const id = value && isId(value.id) ? value.id : undefined;
   return id === undefined ? { ok: false, reason } : { ok: false, id, reason };
@@ -46,22 +55,19 @@ export function parseClientMessage(raw: string): ParseResult<ClientMessage> {
   const v = decoded.value;
   const ok = (message: ClientMessage): ParseResult<ClientMessage> => ({ ok: true, message });
   switch (v.type) {
-    case 'hello':
+    case 'hello': {
       if (!isId(v.protocol)) return fail('"protocol" must be a non-negative integer', v);
       if (!isNonEmptyString(v.token)) return fail('"token" must be a non-empty string', v);
-      if (!isNonEmptyString(v.sessionId) || v.sessionId.length > 128)
-        return fail('"sessionId" must be a string of 1–128 characters', v);
+      if (!isNonEmptyString(v.sessionId) || v.sessionId.length > MAX_ID_LENGTH)
+        return fail(`"sessionId" must be a string of 1–${MAX_ID_LENGTH} characters`, v);
       if (v.schemaVersion !== undefined && !Number.isSafeInteger(v.schemaVersion))
         return fail('"schemaVersion" must be an integer', v);
       if (v.buildId !== undefined && typeof v.buildId !== 'string') return fail('"buildId" must be a string', v);
-      return ok({
-        type: 'hello',
-        protocol: v.protocol,
-        token: v.token,
-        sessionId: v.sessionId,
-        ...(v.schemaVersion !== undefined && { schemaVersion: v.schemaVersion as number }),
-        ...(v.buildId !== undefined && { buildId: v.buildId as string }),
-      });
+      const hello: HelloMessage = { type: 'hello', protocol: v.protocol, token: v.token, sessionId: v.sessionId };
+      if (v.schemaVersion !== undefined) hello.schemaVersion = v.schemaVersion as number;
+      if (v.buildId !== undefined) hello.buildId = v.buildId;
+      return ok(hello);
+    }
     case 'update-token':
       if (!isId(v.id)) return fail('"id" must be a non-negative integer', v);
       if (!isNonEmptyString(v.token)) return fail('"token" must be a non-empty string', v);
@@ -73,17 +79,17 @@ export function parseClientMessage(raw: string): ParseResult<ClientMessage> {
       return ok({ type: 'end' });
     case 'subscribe':
       if (!isId(v.id)) return fail('"id" must be a non-negative integer', v);
-      if (!isTopic(v.topic)) return fail(`"topic" must be a string of 1–${MAX_TOPIC_LENGTH} printable characters`, v);
+      if (!isTopic(v.topic)) return fail(topicProblem(v.topic), v);
       if (!isSeq(v.after)) return fail('"after" must be a non-negative integer', v);
       return ok({ type: 'subscribe', id: v.id, topic: v.topic, after: v.after });
     case 'unsubscribe':
-      if (!isTopic(v.topic)) return fail(`"topic" must be a string of 1–${MAX_TOPIC_LENGTH} printable characters`, v);
+      if (!isTopic(v.topic)) return fail(topicProblem(v.topic), v);
       return ok({ type: 'unsubscribe', topic: v.topic });
     case 'publish':
       if (!isId(v.id)) return fail('"id" must be a non-negative integer', v);
-      if (!isTopic(v.topic)) return fail(`"topic" must be a string of 1–${MAX_TOPIC_LENGTH} printable characters`, v);
-      if (!isNonEmptyString(v.clientId) || v.clientId.length > 128)
-        return fail('"clientId" must be a string of 1–128 characters', v);
+      if (!isTopic(v.topic)) return fail(topicProblem(v.topic), v);
+      if (!isClientId(v.clientId))
+        return fail(`"clientId" must be a well-formed string of 1–${MAX_ID_LENGTH} characters`, v);
       if (!('data' in v)) return fail('"data" is missing', v);
       return ok({ type: 'publish', id: v.id, topic: v.topic, clientId: v.clientId, data: v.data as JsonValue });
     default:

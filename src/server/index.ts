@@ -12,36 +12,32 @@
  * @module
  */
 export { createSessionServer } from './create-session-server.js';
-export { createLocalChangeFeed, type ChangeFeed, type ChangeListener } from './change-feed.js';
-export { USER_TOPIC_PREFIX, type TopicPermissions, type TopicRule } from './permissions.js';
+export { createLocalChangeFeed, type ChangeFeed, type ChangeListener } from './topics/change-feed.js';
+export { USER_TOPIC_PREFIX, type TopicPermissions, type TopicRule } from './topics/permissions.js';
 export type { TopicStoreOption } from './open-store.js';
-export { openRedisBackend, type RedisBackend, type RedisBackendOptions } from './redis-backend.js';
+export { openRedisBackend, type RedisBackend, type RedisBackendOptions } from './redis/backend.js';
+export { openRedisTopicStore, type RedisStoreOptions } from './redis/store.js';
+export { DEFAULT_REDIS_KEY_PREFIX, REDIS_CONNECT_TIMEOUT_MS, REDIS_MAX_RETRIES_PER_REQUEST } from './redis/keys.js';
 export * from './store/index.js';
-export type {
-  AuthOptions,
-  Logger,
-  RateLimitOptions,
-  SchemaOptions,
-  SessionServer,
-  SessionServerOptions,
-  SessionServerStats,
-} from './types.js';
+export type { SchemaOptions, SessionServer, SessionServerOptions, SessionServerStats } from './types.js';
+export type { Logger } from './logger.js';
 export {
   createMemorySessionRegistry,
   type AttachResult,
   type MemorySessionRegistry,
   type MemorySessionRegistryOptions,
   type SessionRegistry,
-} from './session-registry.js';
+} from './session/registry.js';
 export {
   ASYMMETRIC_ALGORITHMS,
   createTokenVerifier,
   HMAC_ALGORITHMS,
+  type AuthOptions,
   type TokenVerifier,
   type VerifiedToken,
-} from './auth.js';
-export { RateLimiter, type RateVerdict } from './rate-limit.js';
+} from './session/token-verifier.js';
+export { RateLimiter, type RateLimitOptions, type RateVerdict } from './transport/flow-control.js';
 export { createConsoleLogger } from './logger.js';
-export { HEALTH_PATH } from './http-handler.js';
+export { HEALTH_PATH } from './transport/http.js';
 export { CLI_USAGE, EXIT_USAGE, runCli, SECRET_ENV_VAR, type CliContext } from './run-cli.js';
 export * from './constants.js';

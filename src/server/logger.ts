@@ -1,4 +1,18 @@
-import type { Logger } from './types.js';
+/**
+ * Where the server writes its one-line logs. Tokens are never logged, only `sub` and session ids.
+ *
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const logger: Logger = { info: () => {}, warn: console.warn, error: console.error };
+ * ```
+ */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
 
 /**
  * A {@link Logger} writing one line per event to the console, prefixed with the time and
@@ -24,3 +38,12 @@ export function createConsoleLogger(prefix = 'shared-session'): Logger {
 
 /** A {@link Logger} that discards everything (what `logger: false` uses). Internal. */
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/**
+ * An error as a log line fragment: `Name: message` for an `Error`, the value as text otherwise.
+ *
+ * @param error - anything thrown
+ */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

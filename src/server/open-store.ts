@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
-import type { ChangeFeed } from './change-feed.js';
-import { openRedisBackend } from './redis-backend.js';
-import type { SessionRegistry } from './session-registry.js';
-import { createMemoryTopicStore } from './store/memory-store.js';
+import { openRedisBackend, type RedisBackendOptions } from './redis/backend.js';
+import { redactUrl } from './redis/keys.js';
+import type { SessionRegistry } from './session/registry.js';
 import { openLmdbTopicStore } from './store/lmdb-store.js';
-import { redactUrl } from './store/redis-keys.js';
+import { createMemoryTopicStore } from './store/memory-store.js';
 import type { TopicStore } from './store/topic-store.js';
+import type { ChangeFeed } from './topics/change-feed.js';
 
 /**
  * The `store` option of `createSessionServer`: a {@link TopicStore} you opened (the server never
@@ -23,11 +23,9 @@ import type { TopicStore } from './store/topic-store.js';
  */
 export type TopicStoreOption = TopicStore | 'memory' | { path: string } | { redis: string; keyPrefix?: string };
 
-/** A store ready for the server, and whether the server must close it. */
+/** A store ready for the server, with what came with it and how to close what the server opened. */
 export interface OpenedStore {
   store: TopicStore;
-  /** Opened by the server from `'memory'`, `{ path }` or `{ redis }`: closed with the server. */
-  owned: boolean;
   /** For the start-up log: `in memory`, `in LMDB at /abs/dir`, `in Redis at redis://…` or `in a custom store`. */
   description: string;
   /** A feed shared with the other processes of the store, when the store comes with one (Redis). */
@@ -51,25 +49,22 @@ export async function openTopicStore(
 ): Promise<OpenedStore> {
   if (option === 'memory') {
     const store = createMemoryTopicStore();
-    return { store, owned: true, description: 'in memory', close: () => store.close() };
+    return { store, description: 'in memory', close: () => store.close() };
   }
   if (typeof option === 'object' && option !== null) {
     if (isTopicStore(option)) {
-      return { store: option, owned: false, description: 'in a custom store', close: async () => {} };
+      return { store: option, description: 'in a custom store', close: async () => {} };
     }
     if ('path' in option && typeof option.path === 'string' && option.path.length > 0) {
       const store = await openLmdbTopicStore({ path: option.path });
-      return { store, owned: true, description: `in LMDB at ${resolve(option.path)}`, close: () => store.close() };
+      return { store, description: `in LMDB at ${resolve(option.path)}`, close: () => store.close() };
     }
     if ('redis' in option && typeof option.redis === 'string') {
-      const backend = await openRedisBackend({
-        url: option.redis,
-        ...(option.keyPrefix !== undefined && { keyPrefix: option.keyPrefix }),
-        onError,
-      });
+      const backendOptions: RedisBackendOptions = { url: option.redis, onError };
+      if (option.keyPrefix !== undefined) backendOptions.keyPrefix = option.keyPrefix;
+      const backend = await openRedisBackend(backendOptions);
       return {
         store: backend.store,
-        owned: true,
         description: `in Redis at ${redactUrl(option.redis)}`,
         changeFeed: backend.changeFeed,
         sessionRegistry: backend.sessionRegistry,

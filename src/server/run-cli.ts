@@ -3,11 +3,12 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT } from './constants.js';
 import { createSessionServer } from './create-session-server.js';
-import { HEALTH_PATH } from './http-handler.js';
-import { createConsoleLogger } from './logger.js';
+import { createConsoleLogger, type Logger } from './logger.js';
 import type { TopicStoreOption } from './open-store.js';
-import { DEFAULT_REDIS_KEY_PREFIX, redactUrl } from './store/redis-keys.js';
-import type { AuthOptions, Logger, SessionServer, SessionServerOptions } from './types.js';
+import { DEFAULT_REDIS_KEY_PREFIX, redactUrl } from './redis/keys.js';
+import type { AuthOptions } from './session/token-verifier.js';
+import { HEALTH_PATH } from './transport/http.js';
+import type { SessionServer, SessionServerOptions } from './types.js';
 
 /**
  * Environment variable the CLI reads the HMAC secret from when no key flag is given.

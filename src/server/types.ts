@@ -1,41 +1,19 @@
-import type { KeyObject, webcrypto } from 'node:crypto';
 import type { JsonValue } from '../protocol/messages.js';
-import type { ChangeFeed } from './change-feed.js';
+import type { Logger } from './logger.js';
 import type { TopicStoreOption } from './open-store.js';
-import type { TopicPermissions } from './permissions.js';
-import type { SessionRegistry } from './session-registry.js';
+import type { SessionRegistry } from './session/registry.js';
+import type { AuthOptions } from './session/token-verifier.js';
+import type { ChangeFeed } from './topics/change-feed.js';
+import type { TopicPermissions } from './topics/permissions.js';
+import type { RateLimitOptions } from './transport/flow-control.js';
 
 /**
- * How the server verifies tokens. Give exactly one of `secret`, `publicKey` or `jwksUrl`.
+ * The public shapes of the reference server: its options, the running server and its counters.
+ * The option types of each concept live with it (`AuthOptions` in `session/token-verifier.ts`,
+ * `RateLimitOptions` in `transport/flow-control.ts`, `Logger` in `logger.ts`, …).
  *
- * Import from `shared-session/server`.
- *
- * @example
- * ```ts
- * const auth: AuthOptions = { jwksUrl: 'https://auth.example.com/.well-known/jwks.json', issuer: 'https://auth.example.com/' };
- * ```
+ * @module
  */
-export interface AuthOptions {
-  /** Shared secret for HS256/HS384/HS512 (a string is UTF-8 encoded). */
-  secret?: string | Uint8Array;
-  /** Public key for asymmetric algorithms: an SPKI PEM string, a `CryptoKey` or a Node `KeyObject`. */
-  publicKey?: string | webcrypto.CryptoKey | KeyObject;
-  /** URL of a JSON Web Key Set; keys are fetched, cached and refreshed by jose's `createRemoteJWKSet`. */
-  jwksUrl?: string | URL;
-  /**
-   * Accepted `alg` header values. Default: HS256/HS384/HS512 with `secret`, every asymmetric JWS
-   * algorithm otherwise. `none` is never accepted.
-   */
-  algorithms?: string[];
-  /** Required `iss` (one of them, when a list). */
-  issuer?: string | string[];
-  /** Required `aud` (one of them, when a list). */
-  audience?: string | string[];
-  /** Claim holding the roles, an array of strings or a space-separated string. Default `'roles'`. */
-  rolesClaim?: string;
-  /** Seconds of clock skew tolerated for `exp` and `nbf`. Default 0. */
-  clockToleranceSec?: number;
-}
 
 /**
  * Schema versions the server serves. A `hello` with another `schemaVersion` is closed with 4004;
@@ -53,39 +31,6 @@ export interface SchemaOptions {
   version?: number;
   /** Several served versions (merged with `version`). */
   versions?: readonly number[];
-}
-
-/**
- * Per-connection token bucket: `messagesPerSecond` on average, `burst` at once. A frame over the
- * limit is answered with an `error` (code `RATE_LIMITED`); a connection that keeps sending at more
- * than twice its limit is closed with 4029.
- *
- * Import from `shared-session/server`.
- *
- * @example
- * ```ts
- * const rateLimit: RateLimitOptions = { messagesPerSecond: 50, burst: 100 };
- * ```
- */
-export interface RateLimitOptions {
-  messagesPerSecond: number;
-  burst: number;
-}
-
-/**
- * Where the server writes its one-line logs. Tokens are never logged, only `sub` and session ids.
- *
- * Import from `shared-session/server`.
- *
- * @example
- * ```ts
- * const logger: Logger = { info: () => {}, warn: console.warn, error: console.error };
- * ```
- */
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
 }
 
 /**

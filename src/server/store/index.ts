@@ -1,7 +1,7 @@
 /**
  * Topic-log stores of the reference server (spec §6–§7): the {@link TopicStore} interface, an
- * in-memory implementation, the durable LMDB one and the Redis one (several processes). Re-exported by `shared-session/server`, so
- * import from `shared-session/server`.
+ * in-memory implementation and the durable LMDB one (the Redis one is in `../redis/`).
+ * Re-exported by `shared-session/server`, so import from `shared-session/server`.
  *
  * @example
  * ```ts
@@ -15,6 +15,4 @@
 export type { AppendOptions, AppendResult, StoredChange, TopicStore } from './topic-store.js';
 export { createMemoryTopicStore } from './memory-store.js';
 export { LMDB_STORE_FORMAT, openLmdbTopicStore, type LmdbTopicStoreOptions } from './lmdb-store.js';
-export { openRedisTopicStore, type RedisStoreOptions } from './redis-store.js';
-export { DEFAULT_REDIS_KEY_PREFIX, REDIS_CONNECT_TIMEOUT_MS, REDIS_MAX_RETRIES_PER_REQUEST } from './redis-keys.js';
-export { MAX_STORED_CLIENT_ID_BYTES, MAX_STORED_TOPIC_BYTES } from './validate.js';
+export { MAX_STORED_CLIENT_ID_BYTES, MAX_STORED_TOPIC_BYTES } from './preamble.js';

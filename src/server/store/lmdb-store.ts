@@ -1,9 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { open } from 'lmdb';
-import type { JsonValue } from '../../protocol/messages.js';
-import type { AppendOptions, AppendResult, StoredChange, TopicStore } from './topic-store.js';
-import { assertCount, assertTopic, normalizeAppendOptions } from './validate.js';
-import { decodeChangeRecord, encodeChangeRecord } from './change-record.js';
+import { decodeChangeRecord, defineTopicStore, encodeChangeRecord, storedChange } from './preamble.js';
+import type { AppendResult, TopicStore } from './topic-store.js';
 
 /**
  * On-disk layout version, kept under `format` in the `meta` database. A store refuses to open a
@@ -94,13 +92,6 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
     throw new Error(`${options.path} holds a topic store of format ${format}, expected ${LMDB_STORE_FORMAT}`);
   }
 
-  let closing: Promise<void> | undefined;
-  const assertOpen = (): void => {
-    if (closing !== undefined) throw new Error('the topic store is closed');
-  };
-
-  const toChange = decodeChangeRecord;
-
   /** Last seq of `topic`: a reverse seek to the end of its key range. */
   const lastSeq = (topic: string): number => {
     for (const [, seq] of changes.getKeys({ start: [topic, Infinity], end: [topic, 0], reverse: true, limit: 1 }))
@@ -108,53 +99,41 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
     return 0;
   };
 
-  return {
-    async append(topic: string, data: JsonValue, appendOptions?: AppendOptions): Promise<AppendResult> {
-      assertOpen();
-      assertTopic(topic);
-      const { clientId, publishedAt } = normalizeAppendOptions(appendOptions);
-      // The record is JSON text composed around the validated data, so the data is serialised once,
-      // here, and nothing can throw in the transaction (lmdb-js keeps the puts of a callback that throws).
-      const text = encodeChangeRecord(data, publishedAt, clientId);
-
+  return defineTopicStore({
+    async append(topic, change) {
+      const { clientId } = change;
+      // The record is JSON text composed around the data's JSON, so nothing can throw in the
+      // transaction (lmdb-js keeps the puts of a callback that throws).
+      const text = encodeChangeRecord(change);
       const result = await root.transaction((): AppendResult => {
         if (clientId !== undefined) {
           const seq = dedup.get([topic, clientId]);
           const original = seq === undefined ? undefined : changes.get([topic, seq]);
           if (seq !== undefined && original !== undefined)
-            return { change: toChange(topic, seq, original), duplicate: true };
+            return { change: decodeChangeRecord(topic, seq, original), duplicate: true };
         }
         const seq = lastSeq(topic) + 1;
         changes.put([topic, seq], text);
         if (clientId !== undefined) dedup.put([topic, clientId], seq);
-        const change: StoredChange = { topic, seq, data, publishedAt };
-        if (clientId !== undefined) change.clientId = clientId;
-        return { change, duplicate: false };
+        return { change: storedChange(topic, seq, change), duplicate: false };
       });
       await root.flushed;
       return result;
     },
 
-    async read(topic: string, after: number, limit: number): Promise<StoredChange[]> {
-      assertOpen();
-      assertTopic(topic);
-      assertCount('after', after);
-      assertCount('limit', limit);
-      if (limit === 0) return [];
+    async read(topic, after, limit) {
       const range = changes.getRange({ start: [topic, after + 1], end: [topic, Infinity], limit });
-      return range.map(({ key, value }) => toChange(topic, key[1], value)).asArray;
+      return range.map(({ key, value }) => decodeChangeRecord(topic, key[1], value)).asArray;
     },
 
-    async head(topic: string): Promise<number> {
-      assertOpen();
-      assertTopic(topic);
+    async head(topic) {
       return lastSeq(topic);
     },
 
-    close(): Promise<void> {
+    async close() {
       // root.close() waits for the queued transactions; flushed makes their last commit durable.
-      closing ??= root.flushed.then(() => root.close());
-      return closing;
+      await root.flushed;
+      await root.close();
     },
-  };
+  });
 }

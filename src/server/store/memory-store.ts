@@ -1,6 +1,6 @@
 import type { JsonValue } from '../../protocol/messages.js';
-import type { AppendOptions, AppendResult, StoredChange, TopicStore } from './topic-store.js';
-import { assertCount, assertTopic, normalizeAppendOptions, toJson } from './validate.js';
+import { defineTopicStore, storedChange } from './preamble.js';
+import type { StoredChange, TopicStore } from './topic-store.js';
 
 interface MemoryTopic {
   /** `changes[i].seq === i + 1`. */
@@ -27,55 +27,35 @@ interface MemoryTopic {
  */
 export function createMemoryTopicStore(): TopicStore {
   const topics = new Map<string, MemoryTopic>();
-  let closed = false;
-
-  const assertOpen = (): void => {
-    if (closed) throw new Error('the topic store is closed');
-  };
-
-  return {
+  return defineTopicStore({
     // Everything below runs synchronously within one call, so appends are serialised by construction.
-    async append(topic: string, data: JsonValue, options?: AppendOptions): Promise<AppendResult> {
-      assertOpen();
-      assertTopic(topic);
-      const { clientId, publishedAt } = normalizeAppendOptions(options);
-      const stored = deepFreeze(JSON.parse(toJson(data)) as JsonValue);
+    async append(topic, newChange) {
       let log = topics.get(topic);
       if (log === undefined) topics.set(topic, (log = { changes: [], seen: new Map() }));
-      if (clientId !== undefined) {
-        const seq = log.seen.get(clientId);
-        if (seq !== undefined) return { change: { ...log.changes[seq - 1] }, duplicate: true };
-      }
-      const change: StoredChange = { topic, seq: log.changes.length + 1, data: stored, publishedAt };
-      if (clientId !== undefined) {
-        change.clientId = clientId;
-        log.seen.set(clientId, change.seq);
-      }
+      const { clientId } = newChange;
+      const original = clientId === undefined ? undefined : log.changes[(log.seen.get(clientId) ?? 0) - 1];
+      if (original !== undefined) return { change: { ...original }, duplicate: true };
+      const data = deepFreeze(JSON.parse(newChange.json) as JsonValue);
+      const change = storedChange(topic, log.changes.length + 1, { ...newChange, data });
+      if (clientId !== undefined) log.seen.set(clientId, change.seq);
       log.changes.push(change);
       return { change: { ...change }, duplicate: false };
     },
 
-    async read(topic: string, after: number, limit: number): Promise<StoredChange[]> {
-      assertOpen();
-      assertTopic(topic);
-      assertCount('after', after);
-      assertCount('limit', limit);
+    async read(topic, after, limit) {
       const changes = topics.get(topic)?.changes ?? [];
       // seq n is at index n - 1, so the changes after `after` start at index `after`.
       return changes.slice(after, after + limit).map((change) => ({ ...change }));
     },
 
-    async head(topic: string): Promise<number> {
-      assertOpen();
-      assertTopic(topic);
+    async head(topic) {
       return topics.get(topic)?.changes.length ?? 0;
     },
 
-    async close(): Promise<void> {
-      closed = true;
+    async close() {
       topics.clear();
     },
-  };
+  });
 }
 
 function deepFreeze(value: JsonValue): JsonValue {

@@ -20,7 +20,7 @@ import {
 
 const CLI = fileURLToPath(new URL('../../../dist/server/cli.js', import.meta.url));
 // The Redis backend's file tells a build with --redis from an older one.
-const BUILT_WITH_REDIS = fileURLToPath(new URL('../../../dist/server/redis-backend.js', import.meta.url));
+const BUILT_WITH_REDIS = fileURLToPath(new URL('../../../dist/server/redis/backend.js', import.meta.url));
 const skip =
   missingServices(true) ??
   (existsSync(CLI) && existsSync(BUILT_WITH_REDIS) ? undefined : 'dist/ missing or stale: run `npm run build`');

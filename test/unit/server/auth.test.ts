@@ -41,7 +41,7 @@ describe('token verification with a shared secret', () => {
     ['an nbf in the future', () => mint({ ...valid, nbf: now() + 60 }), 'token not yet valid (nbf)'],
     ['a wrong issuer', () => mint({ ...valid, iss: 'https://evil.test' }), 'token issuer not accepted'],
     ['a wrong audience', () => mint({ ...valid, aud: 'other-app' }), 'token audience not accepted'],
-    ['no sub', () => mint({ ...valid, sub: undefined }), 'token has no "sub"'],
+    ['no sub', () => mint({ ...valid, sub: undefined }), 'the token has no "sub" claim'],
   ])('closes with 4001 for %s', async (_, token, reason) => {
     expect(await refusal(server, await token())).toEqual({ code: CloseCode.UNAUTHORIZED, reason });
   });

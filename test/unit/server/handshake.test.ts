@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../../src/protocol/close-codes.js';
-import { PROTOCOL_VERSION } from '../../../src/protocol/version.js';
+import { MIN_WIRE_PROTOCOL_VERSION, PROTOCOL_VERSION, WIRE_PROTOCOL_VERSION } from '../../../src/protocol/version.js';
 import type { SessionServer } from '../../../src/server/index.js';
 import { connectSession, mint, startServer, TestClient } from './helpers.js';
 
@@ -60,13 +60,31 @@ describe('handshake', () => {
     await owner.client.close();
   });
 
-  it('closes with 4006 when the client speaks another protocol version', async () => {
-    const token = await mint();
-    const client = await TestClient.connect(server.url);
-    client.send({ type: 'hello', protocol: PROTOCOL_VERSION + 1, token, sessionId: randomUUID() });
-    const closed = await client.closed;
-    expect(closed.code).toBe(CloseCode.UNSUPPORTED_PROTOCOL);
-    expect(closed.reason).toContain('not supported');
+  it.each([
+    [
+      PROTOCOL_VERSION + 1,
+      `server too old: client wire protocol ${PROTOCOL_VERSION + 1}, server serves ${PROTOCOL_VERSION}`,
+    ],
+    [
+      MIN_WIRE_PROTOCOL_VERSION - 1,
+      `client too old: wire protocol ${MIN_WIRE_PROTOCOL_VERSION - 1}, server serves ${PROTOCOL_VERSION}`,
+    ],
+  ])(
+    'closes with 4006 and names the side that is too old when the client speaks protocol %i',
+    async (protocol, reason) => {
+      const token = await mint();
+      const client = await TestClient.connect(server.url);
+      client.send({ type: 'hello', protocol, token, sessionId: randomUUID() });
+      expect(await client.closed).toEqual({ code: CloseCode.UNSUPPORTED_PROTOCOL, reason });
+    },
+  );
+
+  it('welcomes a client of every served protocol version in the version it speaks', async () => {
+    for (let protocol = MIN_WIRE_PROTOCOL_VERSION; protocol <= WIRE_PROTOCOL_VERSION; protocol++) {
+      const client = await TestClient.connect(server.url);
+      expect(await client.hello(await mint(), { protocol })).toMatchObject({ type: 'welcome', protocol });
+      await client.close();
+    }
   });
 
   it('closes with 4004 when the schema version is not served', async () => {

@@ -21,9 +21,14 @@ export interface MintOptions {
 }
 
 /** Signs an HS256 token for `claims` (a `sub` is added unless given, `undefined` removes it). */
-export function mint(claims: JWTPayload & Record<string, unknown> = {}, options: MintOptions = {}): Promise<string> {
-  const payload: JWTPayload = { sub: 'alice', ...claims };
-  if ('sub' in claims && claims.sub === undefined) delete payload.sub;
+export function mint(
+  claims: Omit<JWTPayload, 'sub'> & { sub?: string | undefined } = {},
+  options: MintOptions = {},
+): Promise<string> {
+  const { sub, ...others } = claims;
+  const payload: JWTPayload = others;
+  if (!('sub' in claims)) payload.sub = 'alice';
+  else if (sub !== undefined) payload.sub = sub;
   const jwt = new SignJWT(payload).setProtectedHeader({ alg: options.alg ?? 'HS256' }).setIssuedAt();
   const expiresIn = options.expiresIn === undefined ? 3600 : options.expiresIn;
   if (expiresIn !== null && claims.exp === undefined) jwt.setExpirationTime(Math.floor(Date.now() / 1000) + expiresIn);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { compilePermissions, type Principal } from '../../../src/server/permissions.js';
+import { compilePermissions, type Principal } from '../../../src/server/topics/permissions.js';
 import type { SessionServer, TopicPermissions } from '../../../src/server/index.js';
 import { connectSession, mint, startServer } from './helpers.js';
 import { changes, expectNothingBeforePong, publish, subscribe } from './topic-helpers.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ExpiryTimer } from '../../../src/server/expiry-timer.js';
-import { closeReason } from '../../../src/server/close-reason.js';
+import { ExpiryTimer } from '../../../src/server/session/expiry-timer.js';
+import { closeReason } from '../../../src/server/transport/socket.js';
 import { MAX_CLOSE_REASON_BYTES, MAX_TIMER_DELAY_MS, RateLimiter } from '../../../src/server/index.js';
 
 describe('RateLimiter', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createLocalChangeFeed, createMemoryTopicStore, MAX_SEND_BUFFER_BYTES } from '../../../src/server/index.js';
 import type { StoredChange, TopicStore } from '../../../src/server/index.js';
-import { TopicGroup, type TopicContext } from '../../../src/server/topic-group.js';
-import { TopicSubscription, type Subscriber } from '../../../src/server/topic-subscription.js';
+import { TopicGroup, type TopicContext } from '../../../src/server/topics/group.js';
+import type { Subscriber } from '../../../src/server/topics/peer.js';
+import { TopicSubscription } from '../../../src/server/topics/subscription.js';
 import { waitFor } from './helpers.js';
 import { range } from './topic-helpers.js';
 
@@ -30,6 +31,12 @@ async function appendQuietly(ctx: TopicContext, count: number): Promise<StoredCh
   return appended;
 }
 
+/** Announces a change the test appended (the feed's side of an append). */
+function announce(ctx: TopicContext, change: StoredChange | undefined): void {
+  if (change === undefined) throw new Error('the test appended fewer changes');
+  ctx.feed.announce(change);
+}
+
 describe('TopicGroup', () => {
   it('emits announced changes once and in order, reading a gap back from the store', async () => {
     const ctx = context();
@@ -41,12 +48,12 @@ describe('TopicGroup', () => {
     expect(group.join(member, 0)).toBe(true);
 
     const [c1, c2, c3, c4] = await appendQuietly(ctx, 4);
-    ctx.feed.announce(c3); // ahead of 1 and 2: the store is read from 1 on (4 included)
+    announce(ctx, c3); // ahead of 1 and 2: the store is read from 1 on (4 included)
     await waitFor(() => seen.length === 4);
-    ctx.feed.announce(c1);
-    ctx.feed.announce(c2);
-    ctx.feed.announce(c4);
-    ctx.feed.announce(c4);
+    announce(ctx, c1);
+    announce(ctx, c2);
+    announce(ctx, c4);
+    announce(ctx, c4);
     expect(seen).toEqual([1, 2, 3, 4]);
     expect(group.lastSeq).toBe(4);
   });
@@ -62,9 +69,9 @@ describe('TopicGroup', () => {
     group.add(member);
     expect(group.join(member, 2)).toBe(false); // behind the group: must catch up first
     expect(group.join(member, 3)).toBe(true);
-    ctx.feed.announce(old);
+    announce(ctx, old);
     const [next] = await appendQuietly(ctx, 1);
-    ctx.feed.announce(next);
+    announce(ctx, next);
     expect(seen).toEqual([4]);
   });
 
@@ -77,7 +84,7 @@ describe('TopicGroup', () => {
     group.add(member);
     group.join(member, 0);
     group.close();
-    ctx.feed.announce((await appendQuietly(ctx, 1))[0]);
+    announce(ctx, (await appendQuietly(ctx, 1))[0]);
     expect(seen).toEqual([]);
   });
 });
@@ -104,17 +111,17 @@ describe('TopicSubscription', () => {
     subscription.start();
     await waitFor(() => pending.length === 1); // reading 1..10
 
-    for (const change of await appendQuietly(ctx, 2)) ctx.feed.announce(change); // 11, 12 during the read
+    for (const change of await appendQuietly(ctx, 2)) announce(ctx, change); // 11, 12 during the read
     pending.shift()!();
     await waitFor(() => pending.length === 1); // sent 1..10, now following and reading again
     expect(client.seqs).toEqual(range(1, 10));
 
-    for (const change of await appendQuietly(ctx, 1)) ctx.feed.announce(change); // 13: held
+    for (const change of await appendQuietly(ctx, 1)) announce(ctx, change); // 13: held
     expect(client.seqs).toEqual(range(1, 10));
     pending.shift()!(); // this read returns 11 and 12 (13 came after it started)
     await waitFor(() => client.seqs.length === 13);
 
-    for (const change of await appendQuietly(ctx, 1)) ctx.feed.announce(change); // 14: live
+    for (const change of await appendQuietly(ctx, 1)) announce(ctx, change); // 14: live
     expect(client.seqs).toEqual(range(1, 14));
     expect(ctx.counters.changesSent).toBe(14);
     subscription.stop();
@@ -128,16 +135,16 @@ describe('TopicSubscription', () => {
     const client = recorder();
     const subscription = new TopicSubscription(client, group, 0, ctx);
     subscription.start();
-    for (const change of await appendQuietly(ctx, 1)) ctx.feed.announce(change);
+    for (const change of await appendQuietly(ctx, 1)) announce(ctx, change);
     expect(client.seqs).toEqual([1]);
 
     client.bufferedAmount = MAX_SEND_BUFFER_BYTES + 1;
-    for (const change of await appendQuietly(ctx, 3)) ctx.feed.announce(change);
+    for (const change of await appendQuietly(ctx, 3)) announce(ctx, change);
     expect(client.seqs).toEqual([1]); // nothing piles up in the server
 
     client.bufferedAmount = 0;
     await waitFor(() => client.seqs.length === 4);
-    for (const change of await appendQuietly(ctx, 1)) ctx.feed.announce(change);
+    for (const change of await appendQuietly(ctx, 1)) announce(ctx, change);
     expect(client.seqs).toEqual([1, 2, 3, 4, 5]);
     subscription.stop();
   });

@@ -1,4 +1,4 @@
-import { createPublicKey, KeyObject } from 'node:crypto';
+import { createPublicKey, KeyObject, type webcrypto } from 'node:crypto';
 import {
   createRemoteJWKSet,
   errors,
@@ -7,9 +7,44 @@ import {
   type JWTVerifyOptions,
   type KeyInput,
 } from 'jose';
-import { SessionError, TokenExpiredError, UnauthorizedError } from '../errors/index.js';
-import { DEFAULT_ROLES_CLAIM, rolesFromClaim } from '../shared/token-claims.js';
-import type { AuthOptions } from './types.js';
+import { SessionError, TokenExpiredError, UnauthorizedError } from '../../errors/index.js';
+import { DEFAULT_ROLES_CLAIM, identityFromClaims, type TokenIdentity } from '../../shared/token-claims.js';
+
+/**
+ * How the server verifies tokens. Give exactly one of `secret`, `publicKey` or `jwksUrl`.
+ *
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const auth: AuthOptions = { jwksUrl: 'https://auth.example.com/.well-known/jwks.json', issuer: 'https://auth.example.com/' };
+ * ```
+ */
+export interface AuthOptions {
+  /** Shared secret for HS256/HS384/HS512 (a string is UTF-8 encoded). */
+  secret?: string | Uint8Array;
+  /** Public key for asymmetric algorithms: an SPKI PEM string, a `CryptoKey` or a Node `KeyObject`. */
+  publicKey?: string | webcrypto.CryptoKey | KeyObject;
+  /** URL of a JSON Web Key Set; keys are fetched, cached and refreshed by jose's `createRemoteJWKSet`. */
+  jwksUrl?: string | URL;
+  /**
+   * Accepted `alg` header values. Default: HS256/HS384/HS512 with `secret`, every asymmetric JWS
+   * algorithm otherwise. `none` is never accepted.
+   */
+  algorithms?: string[];
+  /** Required `iss` (one of them, when a list). */
+  issuer?: string | string[];
+  /** Required `aud` (one of them, when a list). */
+  audience?: string | string[];
+  /**
+   * Claim holding the roles (an array of strings or a space-separated string): a claim name, a dot
+   * path into nested claims (`realm_access.roles`) or a URL claim (`https://example.com/roles`).
+   * Default `'roles'`.
+   */
+  rolesClaim?: string;
+  /** Seconds of clock skew tolerated for `exp` and `nbf`. Default 0. */
+  clockToleranceSec?: number;
+}
 
 /**
  * Algorithms accepted with a shared `secret` when `algorithms` is not given.
@@ -46,21 +81,16 @@ export const ASYMMETRIC_ALGORITHMS: readonly string[] = [
 ];
 
 /**
- * What the server learns from a verified token. Import from `shared-session/server`.
+ * What the server learns from a verified token: the identity its claims carry (`sub`, the roles
+ * sorted and deduplicated, `exp` in epoch ms or `null`), mapped by the one claims mapping the host
+ * shares (`identityFromClaims`). Import from `shared-session/server`.
  *
  * @example
  * ```ts
  * const { userId, roles, expiresAt }: VerifiedToken = await verifier.verify(token);
  * ```
  */
-export interface VerifiedToken {
-  /** `sub`. */
-  userId: string;
-  /** Roles from the roles claim, sorted and deduplicated by `rolesFromClaim`. */
-  roles: string[];
-  /** `exp` in epoch ms, or `null` when the token has none. */
-  expiresAt: number | null;
-}
+export type VerifiedToken = TokenIdentity;
 
 /**
  * Verifies a compact JWS and reads the session's identity from it. Rejects with a `SessionError`
@@ -174,7 +204,7 @@ function rejection(cause: unknown): SessionError {
 /**
  * Builds the verifier for `auth`: HS256/384/512 with a secret, an asymmetric algorithm with a public
  * key, or keys from a JWKS URL. Checks signature, `alg` (never `none`), `exp`, `nbf`, `iss` and `aud`
- * when configured, and requires `sub`.
+ * when configured, and requires `sub`; reads the roles from `rolesClaim` (a name, dot path or URL claim).
  *
  * Import from `shared-session/server`.
  *
@@ -198,12 +228,9 @@ export function createTokenVerifier(auth: AuthOptions): TokenVerifier {
   if (!Number.isFinite(clockToleranceSec) || clockToleranceSec < 0) {
     throw new TypeError('"auth.clockToleranceSec" must be a non-negative number');
   }
-  const options: JWTVerifyOptions = {
-    algorithms,
-    clockTolerance: clockToleranceSec,
-    ...(auth.issuer !== undefined && { issuer: auth.issuer }),
-    ...(auth.audience !== undefined && { audience: auth.audience }),
-  };
+  const options: JWTVerifyOptions = { algorithms, clockTolerance: clockToleranceSec };
+  if (auth.issuer !== undefined) options.issuer = auth.issuer;
+  if (auth.audience !== undefined) options.audience = auth.audience;
 
   return {
     clockToleranceSec,
@@ -216,14 +243,8 @@ export function createTokenVerifier(auth: AuthOptions): TokenVerifier {
       } catch (cause) {
         throw rejection(cause);
       }
-      if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
-        throw new UnauthorizedError('token has no "sub"');
-      }
-      return {
-        userId: payload.sub,
-        roles: rolesFromClaim(payload[rolesClaim]),
-        expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null,
-      };
+      // Throws UnauthorizedError for a missing or empty `sub`.
+      return identityFromClaims(payload, rolesClaim);
     },
   };
 }

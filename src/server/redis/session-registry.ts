@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { SESSION_RETENTION_MS } from './constants.js';
-import type { AttachResult, SessionRegistry } from './session-registry.js';
-import type { RedisKeys } from './store/redis-keys.js';
+import { SESSION_RETENTION_MS } from '../constants.js';
+import type { AttachResult, SessionRegistry } from '../session/registry.js';
+import type { RedisKeys } from './keys.js';
 
 /**
  * Binds a session id to its user atomically. KEYS: the session key. ARGV: userId, retention ms.

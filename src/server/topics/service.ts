@@ -1,14 +1,13 @@
-import type { JsonValue, PublishMessage, SubscribeMessage } from '../protocol/messages.js';
-import { MAX_TOPIC_LENGTH } from '../protocol/parse.js';
+import type { JsonValue, PublishMessage, SubscribeMessage } from '../../protocol/messages.js';
+import { validateTopicName } from '../../protocol/topic-name.js';
+import { measureJson } from '../../shared/json-size.js';
+import type { Logger } from '../logger.js';
+import type { StoredChange, TopicStore } from '../store/topic-store.js';
 import type { ChangeFeed } from './change-feed.js';
-import type { Connection } from './connection.js';
+import { TopicGroup, type TopicContext } from './group.js';
+import type { TopicPeer, TopicMessage } from './peer.js';
 import type { TopicAccess } from './permissions.js';
-import type { StoredChange, TopicStore } from './store/topic-store.js';
-import { TopicGroup, type TopicContext } from './topic-group.js';
-import { TopicSubscription } from './topic-subscription.js';
-import type { TopicHandler, TopicMessage } from './topics.js';
-import type { Logger } from './types.js';
-import { measureJson } from '../shared/json-size.js';
+import { TopicSubscription } from './subscription.js';
 
 /** What a {@link TopicService} is built from. */
 export interface TopicServiceOptions {
@@ -32,10 +31,6 @@ export interface TopicStats {
   changesStored: number;
 }
 
-// With the u flag this matches lone surrogates only; the stores refuse them in keys.
-const LONE_SURROGATE = /\p{Surrogate}/u;
-const CONTROL = /[\u0000-\u001f]/;
-
 /**
  * The data plane (spec §6): `subscribe`, `unsubscribe` and `publish` of every connection, the
  * shared fan-out groups, and `server.publish`.
@@ -46,13 +41,13 @@ const CONTROL = /[\u0000-\u001f]/;
  *   answered with the original seq and not fanned out again), `published`, then the change is
  *   announced on the {@link ChangeFeed}, from which every group of the topic emits it.
  */
-export class TopicService implements TopicHandler {
+export class TopicService {
   readonly #options: TopicServiceOptions;
   readonly #context: TopicContext;
   readonly #counters = { changesSent: 0, changesStored: 0 };
   /** Groups by `grant NUL topic` (a topic never contains NUL). */
   readonly #groups = new Map<string, TopicGroup>();
-  readonly #byConnection = new Map<Connection, Map<string, TopicSubscription>>();
+  readonly #byConnection = new Map<TopicPeer, Map<string, TopicSubscription>>();
   #subscriptions = 0;
 
   /** @param options - store, feed, permissions, logger, limits */
@@ -71,7 +66,13 @@ export class TopicService implements TopicHandler {
     };
   }
 
-  handle(connection: Connection, message: TopicMessage): void | Promise<void> {
+  /**
+   * Handles one topic message of an authenticated connection; answers go through `connection`.
+   *
+   * @param connection - the sender
+   * @param message - `subscribe`, `unsubscribe` or `publish`
+   */
+  handle(connection: TopicPeer, message: TopicMessage): void | Promise<void> {
     switch (message.type) {
       case 'subscribe':
         return this.#subscribe(connection, message);
@@ -82,7 +83,12 @@ export class TopicService implements TopicHandler {
     }
   }
 
-  disconnected(connection: Connection): void {
+  /**
+   * Drops the subscriptions of a connection that went away.
+   *
+   * @param connection - the closed connection
+   */
+  disconnected(connection: TopicPeer): void {
     const subscriptions = this.#byConnection.get(connection);
     if (subscriptions === undefined) return;
     this.#byConnection.delete(connection);
@@ -96,9 +102,8 @@ export class TopicService implements TopicHandler {
    *   for data over `maxChangeBytes`; the store's error when the append fails
    */
   async publish(topic: string, data: JsonValue): Promise<{ seq: number }> {
-    if (typeof topic !== 'string' || !isWellFormedTopic(topic)) {
-      throw new TypeError(`"topic" must be a string of 1–${MAX_TOPIC_LENGTH} printable characters`);
-    }
+    const problem = validateTopicName(topic);
+    if (problem !== undefined) throw new TypeError(problem);
     const measured = measureJson(data);
     if (!measured.ok) throw new TypeError(measured.reason, { cause: measured.cause });
     const { json, bytes } = measured;
@@ -111,10 +116,9 @@ export class TopicService implements TopicHandler {
     return { seq: change.seq };
   }
 
-  async #subscribe(connection: Connection, { id, topic, after }: SubscribeMessage): Promise<void> {
+  async #subscribe(connection: TopicPeer, { id, topic, after }: SubscribeMessage): Promise<void> {
     const session = connection.session;
     if (session === undefined) return;
-    if (!isWellFormedTopic(topic)) return connection.sendError(id, 'BAD_MESSAGE', '"topic" must be well-formed UTF-16');
     const grant = this.#options.access.readGrant(topic, session);
     if (grant === undefined) {
       return connection.sendError(id, 'FORBIDDEN', `not allowed to read topic ${JSON.stringify(topic)}`);
@@ -137,17 +141,14 @@ export class TopicService implements TopicHandler {
     subscription.start();
   }
 
-  #unsubscribe(connection: Connection, topic: string): void {
+  #unsubscribe(connection: TopicPeer, topic: string): void {
     const subscription = this.#byConnection.get(connection)?.get(topic);
     if (subscription !== undefined) this.#detach(connection, topic, subscription);
   }
 
-  async #publish(connection: Connection, { id, topic, clientId, data }: PublishMessage): Promise<void> {
+  async #publish(connection: TopicPeer, { id, topic, clientId, data }: PublishMessage): Promise<void> {
     const session = connection.session;
     if (session === undefined) return;
-    if (!isWellFormedTopic(topic) || LONE_SURROGATE.test(clientId)) {
-      return connection.sendError(id, 'BAD_MESSAGE', '"topic" and "clientId" must be well-formed UTF-16');
-    }
     if (!this.#options.access.canWrite(topic, session)) {
       return connection.sendError(id, 'FORBIDDEN', `not allowed to publish to topic ${JSON.stringify(topic)}`);
     }
@@ -193,7 +194,7 @@ export class TopicService implements TopicHandler {
   }
 
   /** Registers a subscription, replacing the connection's previous one of the topic. */
-  #attach(connection: Connection, topic: string, subscription: TopicSubscription): void {
+  #attach(connection: TopicPeer, topic: string, subscription: TopicSubscription): void {
     let subscriptions = this.#byConnection.get(connection);
     if (subscriptions === undefined) this.#byConnection.set(connection, (subscriptions = new Map()));
     const previous = subscriptions.get(topic);
@@ -204,7 +205,7 @@ export class TopicService implements TopicHandler {
   }
 
   /** Removes a subscription if it is still the connection's current one; returns whether it was. */
-  #detach(connection: Connection, topic: string, subscription: TopicSubscription): boolean {
+  #detach(connection: TopicPeer, topic: string, subscription: TopicSubscription): boolean {
     const subscriptions = this.#byConnection.get(connection);
     if (subscriptions?.get(topic) !== subscription) return false;
     subscriptions.delete(topic);
@@ -223,8 +224,4 @@ export class TopicService implements TopicHandler {
     group.close();
     if (this.#groups.get(group.key) === group) this.#groups.delete(group.key);
   }
-}
-
-function isWellFormedTopic(topic: string): boolean {
-  return topic.length > 0 && topic.length <= MAX_TOPIC_LENGTH && !CONTROL.test(topic) && !LONE_SURROGATE.test(topic);
 }

@@ -5,16 +5,9 @@ import {
   DRAIN_POLL_MS,
   MAX_SEND_BUFFER_BYTES,
   STORE_RETRY_MS,
-} from './constants.js';
-import { changeFrame, type GroupMember, type TopicContext, type TopicGroup } from './topic-group.js';
-
-/** The part of a connection a subscription writes to; a `Connection` satisfies it. */
-export interface Subscriber {
-  /** Sends one serialised server message. */
-  sendText(text: string): void;
-  /** Bytes sent but not yet written to the network. */
-  readonly bufferedAmount: number;
-}
+} from '../constants.js';
+import { changeFrame, type GroupMember, type TopicContext, type TopicGroup } from './group.js';
+import type { Subscriber } from './peer.js';
 
 /**
  * - `catching-up`: reading the store; the group's live changes are not sent.
@@ -40,7 +33,7 @@ type SubscriptionState = 'catching-up' | 'joining' | 'live';
  * nor makes the server hold them.
  */
 export class TopicSubscription implements GroupMember {
-  readonly connection: Subscriber;
+  readonly #connection: Subscriber;
   readonly group: TopicGroup;
   readonly #context: TopicContext;
   /** Last seq sent to the client. */
@@ -59,7 +52,7 @@ export class TopicSubscription implements GroupMember {
    * @param context - store, logger and counters
    */
   constructor(connection: Subscriber, group: TopicGroup, after: number, context: TopicContext) {
-    this.connection = connection;
+    this.#connection = connection;
     this.group = group;
     this.#position = after;
     this.#context = context;
@@ -92,7 +85,7 @@ export class TopicSubscription implements GroupMember {
       return;
     }
     if (seq <= this.#position) return; // already read from the store while catching up
-    if (seq !== this.#position + 1 || this.connection.bufferedAmount > MAX_SEND_BUFFER_BYTES) {
+    if (seq !== this.#position + 1 || this.#connection.bufferedAmount > MAX_SEND_BUFFER_BYTES) {
       this.#fallBack();
       void this.#catchUp();
       return;
@@ -101,7 +94,7 @@ export class TopicSubscription implements GroupMember {
   }
 
   #send(seq: number, frame: string): void {
-    this.connection.sendText(frame);
+    this.#connection.sendText(frame);
     this.#position = seq;
     this.#context.counters.changesSent++;
   }
@@ -119,10 +112,9 @@ export class TopicSubscription implements GroupMember {
 
   /** While `joining`: sends the held changes once they follow on from the position. */
   #tryFinishJoin(): boolean {
-    let first = 0;
-    while (first < this.#held.length && this.#held[first].seq <= this.#position) first++;
-    const held = this.#held.slice(first);
-    if (held.length > 0 && held[0].seq !== this.#position + 1) return false; // the gap is still open
+    const held = this.#held.filter(({ seq }) => seq > this.#position); // held seqs are contiguous
+    const first = held[0];
+    if (first !== undefined && first.seq !== this.#position + 1) return false; // the gap is still open
     this.#state = 'live';
     this.#dropHeld();
     for (const { seq, frame } of held) this.#send(seq, frame);
@@ -140,7 +132,7 @@ export class TopicSubscription implements GroupMember {
           this.#state = 'live';
           return;
         }
-        if (this.connection.bufferedAmount > CATCH_UP_BUFFER_BYTES) {
+        if (this.#connection.bufferedAmount > CATCH_UP_BUFFER_BYTES) {
           this.#fallBack(); // do not hold live changes for a client that is not reading
           await sleep(DRAIN_POLL_MS, undefined, { ref: false });
           continue;

@@ -1,9 +1,13 @@
 import type { Redis } from 'ioredis';
-import type { JsonValue } from '../../protocol/messages.js';
-import { connectRedis, quitRedis, RedisKeys } from './redis-keys.js';
-import type { AppendOptions, AppendResult, StoredChange, TopicStore } from './topic-store.js';
-import { assertCount, assertTopic, normalizeAppendOptions } from './validate.js';
-import { decodeChangeRecord, encodeChangeRecord } from './change-record.js';
+import {
+  decodeChangeRecord,
+  defineTopicStore,
+  encodeChangeRecord,
+  storedChange,
+  type StoreBackend,
+} from '../store/preamble.js';
+import type { StoredChange, TopicStore } from '../store/topic-store.js';
+import { connectRedis, quitRedis, RedisKeys } from './keys.js';
 
 /**
  * Options of {@link openRedisTopicStore} and `openRedisBackend`.
@@ -62,17 +66,17 @@ interface ScriptedRedis extends Redis {
   ): Promise<string[]>;
 }
 
-/**
- * Builds a change from a stream entry's id and record, or from a channel message (the record with
- * `seq` first). Exported for the change feed, which decodes what the append script publishes.
- */
-export function decodeChange(topic: string, seq: number, record: string): StoredChange {
-  return decodeChangeRecord(topic, seq, record);
+/** The seq of a stream entry id `<seq>-0`. */
+function seqOfId(id: string): number {
+  return Number.parseInt(id, 10);
 }
 
-/** The seq of a stream entry id `<seq>-0`. */
-export function seqOfId(id: string): number {
-  return Number.parseInt(id, 10);
+/** A stream entry as XRANGE returns it: the id and the field list `['change', record]`. */
+type StreamEntry = [id: string, fields: string[]];
+
+/** The change of a stream entry. */
+function changeOfEntry(topic: string, [id, fields]: StreamEntry): StoredChange {
+  return decodeChangeRecord(topic, seqOfId(id), fields[1] ?? '');
 }
 
 /**
@@ -80,71 +84,64 @@ export function seqOfId(id: string): number {
  * recover changes announced while it was not subscribed).
  */
 export async function readLastChange(client: Redis, keys: RedisKeys, topic: string): Promise<StoredChange | undefined> {
-  const [entry] = (await client.xrevrange(keys.log(topic), '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
-  return entry === undefined ? undefined : decodeChange(topic, seqOfId(entry[0]), entry[1][1]!);
+  const entry = await lastEntry(client, keys, topic);
+  return entry === undefined ? undefined : changeOfEntry(topic, entry);
+}
+
+async function lastEntry(client: Redis, keys: RedisKeys, topic: string): Promise<StreamEntry | undefined> {
+  const [entry] = (await client.xrevrange(keys.log(topic), '+', '-', 'COUNT', 1)) as StreamEntry[];
+  return entry;
 }
 
 /**
- * A {@link TopicStore} over a Redis client the caller owns (`openRedisBackend` shares one client
- * between the store and the session registry). `close()` stops the store, not the client.
+ * The store's work over a Redis client the caller owns (`openRedisBackend` shares one client
+ * between the store and the session registry); its `close()` leaves the client open.
  */
-export function createRedisTopicStore(client: Redis, keys: RedisKeys): TopicStore {
+function redisStoreBackend(client: Redis, keys: RedisKeys): StoreBackend {
   const scripted = client as ScriptedRedis;
   if (typeof scripted.sharedSessionAppend !== 'function') {
     // EVALSHA with a fallback to EVAL: the script's text crosses the network once per connection.
     client.defineCommand('sharedSessionAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
   }
-  let closed = false;
-  const assertOpen = (): void => {
-    if (closed) throw new Error('the topic store is closed');
-  };
-
   return {
-    async append(topic: string, data: JsonValue, options?: AppendOptions): Promise<AppendResult> {
-      assertOpen();
-      assertTopic(topic);
-      const { clientId, publishedAt } = normalizeAppendOptions(options);
-      // Composed around the validated data, so the data is serialised once; the script prepends the seq
-      // to the same text for the channel message.
-      const record = encodeChangeRecord(data, publishedAt, clientId);
-      const reply = await scripted.sharedSessionAppend(
+    async append(topic, change) {
+      // The script prepends the seq to the same record text for the channel message.
+      const [id, original] = await scripted.sharedSessionAppend(
         keys.log(topic),
         keys.clientIds(topic),
-        clientId ?? '',
-        record,
+        change.clientId ?? '',
+        encodeChangeRecord(change),
         keys.changes(topic),
       );
-      const seq = seqOfId(reply[0]!);
-      if (reply.length > 1) return { change: decodeChange(topic, seq, reply[1]!), duplicate: true };
-      const change: StoredChange = { topic, seq, data, publishedAt };
-      if (clientId !== undefined) change.clientId = clientId;
-      return { change, duplicate: false };
+      if (id === undefined) throw new Error('the append script returned no seq');
+      const seq = seqOfId(id);
+      if (original !== undefined) return { change: decodeChangeRecord(topic, seq, original), duplicate: true };
+      return { change: storedChange(topic, seq, change), duplicate: false };
     },
 
-    async read(topic: string, after: number, limit: number): Promise<StoredChange[]> {
-      assertOpen();
-      assertTopic(topic);
-      assertCount('after', after);
-      assertCount('limit', limit);
-      if (limit === 0) return [];
+    async read(topic, after, limit) {
       // An incomplete id `n` starts at `n-0`, the entry of seq n.
-      const entries = (await client.xrange(keys.log(topic), String(after + 1), '+', 'COUNT', limit)) as Array<
-        [string, string[]]
-      >;
-      return entries.map(([id, fields]) => decodeChange(topic, seqOfId(id), fields[1]!));
+      const entries = (await client.xrange(keys.log(topic), String(after + 1), '+', 'COUNT', limit)) as StreamEntry[];
+      return entries.map((entry) => changeOfEntry(topic, entry));
     },
 
-    async head(topic: string): Promise<number> {
-      assertOpen();
-      assertTopic(topic);
-      const [entry] = (await client.xrevrange(keys.log(topic), '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+    async head(topic) {
+      const entry = await lastEntry(client, keys, topic);
       return entry === undefined ? 0 : seqOfId(entry[0]);
     },
 
-    async close(): Promise<void> {
-      closed = true;
-    },
+    async close() {},
   };
+}
+
+/**
+ * A {@link TopicStore} over a Redis client the caller owns. `close()` stops the store, not the client.
+ *
+ * @param client - a command connection
+ * @param keys - key and channel names
+ */
+export function createRedisTopicStore(client: Redis, keys: RedisKeys): TopicStore {
+  return defineTopicStore(redisStoreBackend(client, keys));
 }
 
 /**
@@ -179,16 +176,6 @@ export async function openRedisTopicStore(options: RedisStoreOptions): Promise<T
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" must be an object');
   const keys = new RedisKeys(options.keyPrefix);
   const client = await connectRedis(options.url);
-  const store = createRedisTopicStore(client, keys);
-  let closing: Promise<void> | undefined;
-  return {
-    append: store.append,
-    read: store.read,
-    head: store.head,
-    close() {
-      // QUIT is queued behind the pending commands, so pending appends complete first.
-      closing ??= store.close().then(() => quitRedis(client));
-      return closing;
-    },
-  };
+  // QUIT is queued behind the pending commands, so pending appends complete first.
+  return defineTopicStore({ ...redisStoreBackend(client, keys), close: () => quitRedis(client) });
 }

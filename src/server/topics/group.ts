@@ -1,8 +1,8 @@
-import type { ChangeMessage } from '../protocol/messages.js';
+import type { ChangeMessage } from '../../protocol/messages.js';
+import { CATCH_UP_BATCH_SIZE, STORE_RETRY_MS } from '../constants.js';
+import type { Logger } from '../logger.js';
+import type { StoredChange, TopicStore } from '../store/topic-store.js';
 import type { ChangeFeed } from './change-feed.js';
-import { CATCH_UP_BATCH_SIZE, STORE_RETRY_MS } from './constants.js';
-import type { StoredChange, TopicStore } from './store/topic-store.js';
-import type { Logger } from './types.js';
 
 /** What a topic group and its subscriptions share with the server. */
 export interface TopicContext {

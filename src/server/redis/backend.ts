@@ -1,11 +1,11 @@
-import type { ChangeFeed } from './change-feed.js';
-import { SESSION_RETENTION_MS } from './constants.js';
-import { createRedisChangeFeed } from './redis-change-feed.js';
-import { createRedisSessionRegistry } from './redis-session-registry.js';
-import type { SessionRegistry } from './session-registry.js';
-import { connectRedis, quitRedis, RedisKeys, reportOutages } from './store/redis-keys.js';
-import { createRedisTopicStore, type RedisStoreOptions } from './store/redis-store.js';
-import type { TopicStore } from './store/topic-store.js';
+import { SESSION_RETENTION_MS } from '../constants.js';
+import type { SessionRegistry } from '../session/registry.js';
+import type { TopicStore } from '../store/topic-store.js';
+import type { ChangeFeed } from '../topics/change-feed.js';
+import { createRedisChangeFeed } from './change-feed.js';
+import { connectRedis, quitRedis, RedisKeys, reportOutages } from './keys.js';
+import { createRedisSessionRegistry } from './session-registry.js';
+import { createRedisTopicStore, type RedisStoreOptions } from './store.js';
 
 /**
  * Options of {@link openRedisBackend}.

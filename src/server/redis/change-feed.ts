@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
-import type { ChangeFeed, ChangeListener } from './change-feed.js';
-import { STORE_RETRY_MS } from './constants.js';
-import type { RedisKeys } from './store/redis-keys.js';
-import { readLastChange } from './store/redis-store.js';
-import type { StoredChange } from './store/topic-store.js';
+import { STORE_RETRY_MS } from '../constants.js';
+import { decodeChangeRecord } from '../store/preamble.js';
+import type { StoredChange } from '../store/topic-store.js';
+import type { ChangeFeed, ChangeListener } from '../topics/change-feed.js';
+import type { RedisKeys } from './keys.js';
+import { readLastChange } from './store.js';
 
 /** A topic this process listens to. */
 interface Listened {
@@ -12,14 +13,6 @@ interface Listened {
   readonly listeners: Set<ChangeListener>;
   /** Highest seq handed to the listeners: older announcements are dropped unparsed. */
   delivered: number;
-}
-
-/** What the feed's channel messages hold: the stream record with the seq first. */
-interface ChannelChange {
-  seq: number;
-  publishedAt: number;
-  clientId?: string;
-  data: StoredChange['data'];
 }
 
 const SEQ_PREFIX = '{"seq":';
@@ -79,14 +72,13 @@ export function createRedisChangeFeed(
     if (entry === undefined || !message.startsWith(SEQ_PREFIX)) return;
     const seq = Number.parseInt(message.slice(SEQ_PREFIX.length), 10);
     if (!(seq > entry.delivered)) return;
-    let parsed: ChannelChange;
+    let change: StoredChange;
     try {
-      parsed = JSON.parse(message) as ChannelChange;
+      // The stream record with the seq first: the record's other fields decode as stored.
+      change = decodeChangeRecord(entry.topic, seq, message);
     } catch (error) {
       return onError(error);
     }
-    const change: StoredChange = { topic: entry.topic, seq, data: parsed.data, publishedAt: parsed.publishedAt };
-    if (parsed.clientId !== undefined) change.clientId = parsed.clientId;
     deliver(entry, change);
   };
 

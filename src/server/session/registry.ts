@@ -1,4 +1,4 @@
-import { MAX_RETAINED_SESSIONS, SESSION_RETENTION_MS } from './constants.js';
+import { MAX_RETAINED_SESSIONS, SESSION_RETENTION_MS } from '../constants.js';
 
 /**
  * Outcome of {@link SessionRegistry.attach}. Import from `shared-session/server`.

@@ -1,3 +1,55 @@
+import type { RawData } from 'ws';
+import { MAX_CLOSE_REASON_BYTES } from '../constants.js';
+
+/**
+ * The socket as the server uses it: the part a connection writes to ({@link SocketLike}), the
+ * text of a frame, close reasons cut to the protocol's limit, and the heartbeat that terminates
+ * sockets whose peer is gone.
+ *
+ * @module
+ */
+
+/** The part of a WebSocket a connection uses; `ws`'s `WebSocket` satisfies it. */
+export interface SocketLike {
+  send(data: string): void;
+  close(code: number, reason: string): void;
+  /** Bytes passed to `send` and not yet written to the network. */
+  readonly bufferedAmount: number;
+}
+
+/**
+ * The text of a frame as `ws` delivers it (one buffer, fragments, or an `ArrayBuffer`).
+ *
+ * @param data - a text frame's payload
+ */
+export function frameText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Shortens `reason` to at most {@link MAX_CLOSE_REASON_BYTES} UTF-8 bytes without splitting a
+ * character, as a WebSocket close frame requires (RFC 6455 §5.5: 125-byte control payload minus the
+ * 2-byte code). `ws` throws on a longer reason.
+ *
+ * @param reason - any text
+ */
+export function closeReason(reason: string): string {
+  if (encoder.encode(reason).length <= MAX_CLOSE_REASON_BYTES) return reason;
+  let out = '';
+  let bytes = 0;
+  for (const char of reason) {
+    const size = encoder.encode(char).length;
+    if (bytes + size > MAX_CLOSE_REASON_BYTES - 3) break;
+    out += char;
+    bytes += size;
+  }
+  return `${out}...`;
+}
+
 /** The part of a `ws` socket the heartbeat uses. */
 export interface PingableSocket {
   ping(): void;

@@ -1,5 +1,12 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SessionServerStats } from './types.js';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { SessionServerStats } from '../types.js';
+
+/**
+ * The HTTP side of the server: plain requests (the health endpoint), listening, and the URL
+ * clients dial.
+ *
+ * @module
+ */
 
 /**
  * Path of the plain-HTTP health endpoint, answered with {@link SessionServerStats} as JSON.
@@ -42,4 +49,43 @@ export function createHttpHandler(
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found\n');
   };
+}
+
+/**
+ * Listens on `port` and `host`; rejects with the listen error (e.g. `EADDRINUSE`).
+ *
+ * @param http - a server that is not listening yet
+ * @param port - TCP port, `0` for a free one
+ * @param host - interface to bind
+ * @returns the port actually bound
+ */
+export async function listen(http: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const address = http.address();
+  return typeof address === 'object' && address !== null ? address.port : port;
+}
+
+/**
+ * The WebSocket URL of a server bound to `host`: wildcard binds are reached on loopback, IPv6
+ * literals get brackets.
+ *
+ * @param host - the bound interface
+ * @param port - the bound port
+ */
+export function webSocketUrl(host: string, port: number): string {
+  const reachable =
+    host === '0.0.0.0'
+      ? '127.0.0.1'
+      : host === '::' || host === '[::]'
+        ? '[::1]'
+        : host.includes(':') && !host.startsWith('[')
+          ? `[${host}]`
+          : host;
+  return `ws://${reachable}:${port}`;
 }

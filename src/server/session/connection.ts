@@ -1,26 +1,33 @@
-import { isSessionError, TokenExpiredError } from '../errors/index.js';
-import { CloseCode } from '../protocol/close-codes.js';
-import type { SessionErrorCode } from '../protocol/error-codes.js';
-import type { ClientMessage, HelloMessage, ServerMessage, UpdateTokenMessage } from '../protocol/messages.js';
-import { parseClientMessage } from '../protocol/parse.js';
-import { PROTOCOL_VERSION } from '../protocol/version.js';
-import { sameRoles } from '../shared/token-claims.js';
-import type { TokenVerifier } from './auth.js';
-import { closeReason } from './close-reason.js';
-import { MAX_QUEUED_BYTES, MAX_QUEUED_FRAMES } from './constants.js';
+import { CloseCode } from '../../protocol/close-codes.js';
+import type { SessionErrorCode } from '../../protocol/error-codes.js';
+import type { ClientMessage, HelloMessage, ServerMessage, UpdateTokenMessage } from '../../protocol/messages.js';
+import { parseClientMessage } from '../../protocol/parse.js';
+import { MAX_QUEUED_BYTES, MAX_QUEUED_FRAMES } from '../constants.js';
+import { describeError, type Logger } from '../logger.js';
+import type { TopicMessage, TopicPeer } from '../topics/peer.js';
+import { InboundFrames, type RateLimitOptions } from '../transport/flow-control.js';
+import { closeReason, type SocketLike } from '../transport/socket.js';
 import { ExpiryTimer } from './expiry-timer.js';
-import { RateLimiter } from './rate-limit.js';
-import { SerialQueue } from './serial-queue.js';
-import type { SessionRegistry } from './session-registry.js';
-import type { TopicHandler } from './topics.js';
-import type { Logger, RateLimitOptions } from './types.js';
+import {
+  helloRefusal,
+  INTERNAL_ERROR,
+  negotiateProtocol,
+  schemaRefusal,
+  updateIdentityRefusal,
+  updateVerificationRefusal,
+} from './handshake.js';
+import type { SessionRegistry } from './registry.js';
+import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
 
-/** The part of a WebSocket a {@link Connection} uses; `ws`'s `WebSocket` satisfies it. */
-export interface SocketLike {
-  send(data: string): void;
-  close(code: number, reason: string): void;
-  /** Bytes passed to `send` and not yet written to the network. */
-  readonly bufferedAmount: number;
+/**
+ * The data plane as a connection sees it (declared here, by its consumer): it receives the topic
+ * messages of authenticated connections, in each connection's frame order (the next frame waits
+ * for the returned promise), and learns when a connection goes away so it can drop that
+ * connection's subscriptions. Answers go through the {@link TopicPeer}. `TopicService` is the one.
+ */
+export interface TopicHandler {
+  handle(peer: TopicPeer, message: TopicMessage): void | Promise<void>;
+  disconnected(peer: TopicPeer): void;
 }
 
 /** What a connection needs from the server that owns it. */
@@ -42,7 +49,7 @@ export interface ConnectionHost {
 }
 
 /** Where a connection is in its life. */
-export type ConnectionState = 'awaiting-hello' | 'open' | 'closing' | 'closed';
+type ConnectionState = 'awaiting-hello' | 'open' | 'closing' | 'closed';
 
 /** Identity of an authenticated connection. */
 export interface ConnectionSession {
@@ -53,28 +60,19 @@ export interface ConnectionSession {
 }
 
 /**
- * Standard close code 1013 "Try Again Later" (RFC 6455 registry): the server could not verify the
- * token right now (JWKS unreachable). Not a session error, so the host reconnects with backoff.
- */
-export const TRY_AGAIN_LATER = 1013;
-
-/**
  * One socket's state machine: waits for `hello`, authenticates, then serves `ping`, `update-token`
  * and `end` (and hands topic messages to the {@link TopicHandler}). Frames are processed one at a
  * time in arrival order, so a frame sent after `update-token` sees the new token. No method throws:
  * any failure ends as an `error` frame or a close with a code.
  */
-export class Connection {
+export class Connection implements TopicPeer {
   readonly #socket: SocketLike;
   readonly #host: ConnectionHost;
-  readonly #limiter: RateLimiter | undefined;
+  readonly #inbound: InboundFrames;
   readonly #expiry: ExpiryTimer;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
   #state: ConnectionState = 'awaiting-hello';
   #session: ConnectionSession | undefined;
-  readonly #queue: SerialQueue;
-  /** Set once the rate limiter called the sender abusive: later frames are dropped unread. */
-  #flooding = false;
 
   /**
    * @param socket - the accepted socket
@@ -84,17 +82,10 @@ export class Connection {
   constructor(socket: SocketLike, host: ConnectionHost, helloTimeoutMs: number) {
     this.#socket = socket;
     this.#host = host;
-    this.#limiter = host.rateLimit ? new RateLimiter(host.rateLimit) : undefined;
-    this.#queue = new SerialQueue({ maxTasks: MAX_QUEUED_FRAMES, maxBytes: MAX_QUEUED_BYTES }, (error) =>
-      this.#fail(error),
-    );
+    const limits = { maxTasks: MAX_QUEUED_FRAMES, maxBytes: MAX_QUEUED_BYTES };
+    this.#inbound = new InboundFrames(host.rateLimit, limits, (error) => this.#fail(error));
     this.#expiry = new ExpiryTimer(() => this.close(CloseCode.TOKEN_EXPIRED, 'token expired'));
     this.#helloTimer = setTimeout(() => this.close(CloseCode.HELLO_TIMEOUT, 'no hello in time'), helloTimeoutMs);
-  }
-
-  /** Current state. */
-  get state(): ConnectionState {
-    return this.#state;
   }
 
   /** The authenticated session, `undefined` before `welcome`. */
@@ -109,25 +100,13 @@ export class Connection {
    * @param isBinary - whether it was a binary frame
    */
   receive(data: string, isBinary: boolean): void {
-    if (this.#state === 'closing' || this.#state === 'closed' || this.#flooding) return;
-    // The verdict is taken on arrival; its effect is queued so that answers keep the frames' order.
-    const verdict = this.#limiter?.take(performance.now()) ?? 'ok';
-    let task: () => void | Promise<void>;
-    if (verdict === 'abuse') {
-      this.#flooding = true;
-      task = () => this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded');
-    } else if (verdict === 'limited') {
-      task = () => {
-        const parsed = isBinary ? undefined : parseClientMessage(data);
-        const id = parsed === undefined ? undefined : parsed.ok ? messageId(parsed.message) : parsed.id;
-        this.sendError(id, 'RATE_LIMITED', 'too many messages: slow down');
-      };
-    } else {
-      task = () => this.#process(data, isBinary);
-    }
-    const queued = this.#queue.push(verdict === 'ok' ? data.length : 0, () =>
-      this.#state === 'closing' || this.#state === 'closed' ? undefined : task(),
-    );
+    if (this.#state === 'closing' || this.#state === 'closed') return;
+    const queued = this.#inbound.push(data.length, (verdict) => {
+      if (this.#state === 'closing' || this.#state === 'closed') return;
+      if (verdict === 'abuse') return this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded');
+      if (verdict === 'ok') return this.#process(data, isBinary);
+      this.sendError(isBinary ? undefined : requestId(data), 'RATE_LIMITED', 'too many messages: slow down');
+    });
     if (!queued) this.close(CloseCode.RATE_LIMITED, 'too many frames waiting');
   }
 
@@ -158,7 +137,7 @@ export class Connection {
     try {
       this.#socket.close(code, closeReason(reason));
     } catch (error) {
-      this.#host.logger.error(`close failed: ${describe(error)}`);
+      this.#host.logger.error(`close failed: ${describeError(error)}`);
     }
   }
 
@@ -181,7 +160,7 @@ export class Connection {
     try {
       this.#socket.send(text);
     } catch (error) {
-      this.#host.logger.error(`send failed: ${describe(error)}`);
+      this.#host.logger.error(`send failed: ${describeError(error)}`);
     }
   }
 
@@ -235,34 +214,21 @@ export class Connection {
 
   async #hello(hello: HelloMessage): Promise<void> {
     this.#clearHelloTimer();
-    const { logger } = this.#host;
-    if (hello.protocol !== PROTOCOL_VERSION) {
-      return this.close(
-        CloseCode.UNSUPPORTED_PROTOCOL,
-        `protocol ${hello.protocol} not supported (server speaks ${PROTOCOL_VERSION})`,
-      );
-    }
-    let token;
+    const { logger, registry } = this.#host;
+    const negotiated = negotiateProtocol(hello.protocol);
+    if ('refusal' in negotiated) return this.close(negotiated.refusal.code, negotiated.refusal.reason);
+    let token: VerifiedToken;
     try {
       token = await this.#host.verifier.verify(hello.token);
     } catch (error) {
-      const reason = isSessionError(error) ? error.message : 'token refused';
+      const { code, reason } = helloRefusal(error);
       logger.warn(`hello refused for session ${JSON.stringify(hello.sessionId)}: ${reason}`);
-      if (isSessionError(error) && error.code === 'INTERNAL') {
-        // The keys could not be fetched: not the token's fault, so not a fatal 4001.
-        return this.close(TRY_AGAIN_LATER, `${reason}: try again later`);
-      }
-      return this.close(CloseCode.UNAUTHORIZED, reason);
+      return this.close(code, reason);
     }
     if (this.#state !== 'awaiting-hello') return;
-    const served = this.#host.schemaVersions;
-    if (hello.schemaVersion !== undefined && served !== undefined && !served.has(hello.schemaVersion)) {
-      return this.close(
-        CloseCode.SCHEMA_MISMATCH,
-        `schema version ${hello.schemaVersion} not served (serves ${[...served].join(', ')})`,
-      );
-    }
-    const attached = await this.#host.registry.attach(hello.sessionId, token.userId, Date.now());
+    const schema = schemaRefusal(hello.schemaVersion, this.#host.schemaVersions);
+    if (schema !== undefined) return this.close(schema.code, schema.reason);
+    const attached = await registry.attach(hello.sessionId, token.userId, Date.now());
     if (attached === 'user-mismatch') {
       logger.warn(
         `session ${JSON.stringify(hello.sessionId)} refused for sub ${JSON.stringify(token.userId)}: owned by another user`,
@@ -271,53 +237,43 @@ export class Connection {
     }
     if (this.#state !== 'awaiting-hello') {
       // The socket closed while the registry answered: undo the binding handleClose() could not see.
-      return this.#guard(() => this.#host.registry.detach(hello.sessionId, Date.now()));
+      return this.#guard(() => registry.detach(hello.sessionId, Date.now()));
     }
-    this.#session = {
-      sessionId: hello.sessionId,
-      userId: token.userId,
-      roles: token.roles,
-      expiresAt: token.expiresAt,
-    };
+    const { userId, roles, expiresAt } = token;
+    this.#session = { sessionId: hello.sessionId, userId, roles, expiresAt };
     this.#state = 'open';
     this.#host.opened(this);
-    this.#armExpiry(token.expiresAt);
+    this.#armExpiry(expiresAt);
     this.send({
       type: 'welcome',
-      protocol: PROTOCOL_VERSION,
+      protocol: negotiated.protocol,
       sessionId: hello.sessionId,
-      userId: token.userId,
-      roles: token.roles,
-      expiresAt: token.expiresAt,
+      userId,
+      roles,
+      expiresAt,
       serverTime: Date.now(),
       resumed: attached === 'resumed',
     });
     logger.info(
-      `session ${JSON.stringify(hello.sessionId)} ${attached} for sub ${JSON.stringify(token.userId)}` +
+      `session ${JSON.stringify(hello.sessionId)} ${attached} for sub ${JSON.stringify(userId)}` +
         (hello.buildId === undefined ? '' : ` (build ${JSON.stringify(hello.buildId.slice(0, 64))})`),
     );
   }
 
   async #updateToken(message: UpdateTokenMessage): Promise<void> {
-    let token;
+    let token: VerifiedToken;
     try {
       token = await this.#host.verifier.verify(message.token);
     } catch (error) {
-      const code =
-        error instanceof TokenExpiredError
-          ? 'TOKEN_EXPIRED'
-          : isSessionError(error) && error.code === 'INTERNAL'
-            ? 'INTERNAL'
-            : 'UNAUTHORIZED';
-      return this.sendError(message.id, code, isSessionError(error) ? error.message : 'token refused');
+      const { code, message: reason } = updateVerificationRefusal(error);
+      return this.sendError(message.id, code, reason);
     }
     const session = this.#session;
     if (this.#state !== 'open' || session === undefined) return;
-    if (token.userId !== session.userId) {
-      return this.sendError(message.id, 'USER_MISMATCH', 'the token is for another user: start a new session');
-    }
-    if (!sameRoles(token.roles, session.roles)) {
-      this.sendError(message.id, 'ROLES_MISMATCH', 'the token has other roles than the session');
+    const refusal = updateIdentityRefusal(session, token);
+    if (refusal !== undefined) {
+      this.sendError(message.id, refusal.code, refusal.message);
+      if (refusal.code !== 'ROLES_MISMATCH') return;
       this.#host.logger.info(`session ${JSON.stringify(session.sessionId)} closed: roles changed`);
       return this.close(CloseCode.ROLES_MISMATCH, 'token roles differ from the session');
     }
@@ -355,8 +311,8 @@ export class Connection {
 
   /** An unexpected failure while processing a frame: never crash, never leave the client hanging. */
   #fail(error: unknown): void {
-    this.#host.logger.error(`connection error: ${describe(error)}`);
-    if (this.#state === 'awaiting-hello') this.close(1011, 'internal error');
+    this.#host.logger.error(`connection error: ${describeError(error)}`);
+    if (this.#state === 'awaiting-hello') this.close(INTERNAL_ERROR, 'internal error');
     else this.sendError(undefined, 'INTERNAL', 'the server failed to process a frame');
   }
 
@@ -364,19 +320,18 @@ export class Connection {
   #guard(run: () => void | Promise<void>): void {
     try {
       const result = run();
-      if (result instanceof Promise) result.catch((error: unknown) => this.#host.logger.error(describe(error)));
+      if (result instanceof Promise) result.catch((error: unknown) => this.#host.logger.error(describeError(error)));
     } catch (error) {
-      this.#host.logger.error(describe(error));
+      this.#host.logger.error(describeError(error));
     }
   }
 }
 
-function messageId(message: ClientMessage): number | undefined {
-  return 'id' in message ? message.id : undefined;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+/** The request id of a frame, when one can be read (to answer a frame that is not processed). */
+function requestId(data: string): number | undefined {
+  const parsed = parseClientMessage(data);
+  if (!parsed.ok) return parsed.id;
+  return 'id' in parsed.message ? parsed.message.id : undefined;
 }
 
 function assertNever(value: never): never {

@@ -1,4 +1,4 @@
-import { MAX_TIMER_DELAY_MS } from './constants.js';
+import { MAX_TIMER_DELAY_MS } from '../constants.js';
 
 /**
  * One timer that fires at an absolute epoch time, however far away: `setTimeout` overflows past

@@ -1,4 +1,4 @@
-import type { StoredChange } from './store/topic-store.js';
+import type { StoredChange } from '../store/topic-store.js';
 
 /**
  * Receives the changes of one topic from a {@link ChangeFeed}.
