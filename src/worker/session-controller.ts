@@ -1,48 +1,19 @@
-import {
-  NoActiveSessionError,
-  SessionError,
-  SessionRolesMismatchError,
-  TokenExpiredError,
-  UnauthorizedError,
-} from '../errors/index.js';
+import { NoActiveSessionError, SessionError, SessionRolesMismatchError } from '../errors/index.js';
 import type { SessionErrorType } from '../protocol/error-codes.js';
 import type { ChangeMessage } from '../protocol/messages.js';
-import type {
-  ConnectionStatus,
-  HostInspection,
-  HostKind,
-  RefreshRecord,
-  SessionInfo,
-  StartSessionRequest,
-} from '../protocol/host-api.js';
+import type { ConnectionStatus, HostInspection, HostKind, SessionInfo } from '../protocol/host-api.js';
 import type { Clock } from '../shared/clock.js';
-import { decodeTokenClaims, isExpired, sameRoles, type TokenClaims } from '../shared/token-claims.js';
+import { decodeTokenClaims, isExpired, type TokenClaims } from '../shared/token-claims.js';
 import { ConnectionSupervisor } from './connection-supervisor.js';
-import { HOST_HISTORY_ENTRIES, keepLast, type HostLog } from './host-log.js';
+import type { HostLog } from './host-log.js';
 import type { ServerConnection, WebSocketFactory } from './server-connection.js';
 import { hasSession, IDLE, nextPhase, statusOf, type SessionEvent, type SessionPhase } from './session-phase.js';
-import { storedSessionOf, type SessionStore } from './session-store.js';
+import { sessionInfoOf, type HostedSession } from './hosted-session.js';
+import type { SessionPersistence } from './session-store.js';
 import type { AcquireOwnership } from './socket-owner-lock.js';
-import type { AttachedTab, TabRegistry } from './tab-registry.js';
-import {
-  describeRefreshOutcome,
-  refreshForStart,
-  TokenRefresher,
-  type RefreshOutcome,
-  type StartRefresh,
-} from './token-refresher.js';
-
-/** The running session's identity and token, as the host holds it. */
-export interface HostedSession {
-  readonly id: string;
-  readonly userId: string;
-  readonly roles: string[];
-  token: string;
-  /** `exp` of the current token, epoch ms on the server's clock; `null` = never. */
-  expiresAt: number | null;
-  readonly serverUrl: string;
-  readonly schemaVersion: number | undefined;
-}
+import type { TabRegistry } from './tab-registry.js';
+import { describeRefreshOutcome, TokenRefresher, type RefreshOutcome } from './token-refresher.js';
+import { replacementError } from './token-rules.js';
 
 /** What the session's data plane (topics, outbox) hears of the session. */
 export interface SessionDataHooks {
@@ -60,8 +31,8 @@ export interface SessionDataHooks {
 export interface SessionControllerOptions {
   kind: HostKind;
   buildId: string;
-  sessionStore: Promise<SessionStore>;
-  persistToken: boolean;
+  /** The session's record in IndexedDB. */
+  persistence: SessionPersistence;
   tabs: TabRegistry;
   log: HostLog;
   clock: Clock;
@@ -88,7 +59,6 @@ export class SessionController {
   #phase: SessionPhase = IDLE;
   #session: HostedSession | undefined;
   #status: ConnectionStatus = 'UNINITIALIZED';
-  readonly #refreshHistory: RefreshRecord[] = [];
 
   /** @param options - see {@link SessionControllerOptions} */
   constructor(options: SessionControllerOptions) {
@@ -113,7 +83,7 @@ export class SessionController {
         sessionError: (type, message) => this.fail(type, message),
         ended: () => this.end('the server ended the session'),
         fenced: () => {
-          this.#dispatch({ type: 'superseded' });
+          this.apply({ type: 'superseded' });
           this.#tabs.broadcast({ type: 'superseded' });
         },
         log: (line) => this.#log.write(line),
@@ -141,39 +111,36 @@ export class SessionController {
     return this.#session;
   }
 
-  /** Counters for `inspect()`. */
-  stats(): { socketsOpened: number; refreshes: number; clockOffsetMs: number } {
+  /** The session's part of `inspect()`. */
+  inspect(): Pick<
+    HostInspection,
+    | 'session'
+    | 'phase'
+    | 'error'
+    | 'nextRefreshAt'
+    | 'closes'
+    | 'refreshHistory'
+    | 'socketsOpened'
+    | 'refreshes'
+    | 'clockOffsetMs'
+  > {
+    const phase = this.#phase;
     return {
       socketsOpened: this.#supervisor.socketsOpened,
       refreshes: this.#refresher.refreshes,
       clockOffsetMs: this.#supervisor.clockOffsetMs,
-    };
-  }
-
-  /** The session's part of `inspect()`. */
-  inspect(): Pick<HostInspection, 'session' | 'phase' | 'error' | 'nextRefreshAt' | 'closes' | 'refreshHistory'> {
-    const phase = this.#phase;
-    return {
       session: this.info(),
       phase: phase.name,
       error: phase.name === 'failed' || phase.name === 'refused' ? phase.error : undefined,
       nextRefreshAt: this.#refresher.nextRefreshAt,
       closes: this.#supervisor.closes,
-      refreshHistory: [...this.#refreshHistory],
+      refreshHistory: this.#refresher.history,
     };
   }
 
   /** What tabs learn of the session. */
   info(): SessionInfo | undefined {
-    const session = this.#session;
-    if (!session) return undefined;
-    return {
-      id: session.id,
-      userId: session.userId,
-      roles: [...session.roles],
-      expiresAt: session.expiresAt,
-      tabs: this.#tabs.size,
-    };
+    return this.#session && sessionInfoOf(this.#session, this.#tabs.size);
   }
 
   /** (Re)arms the refresher for the current token and the tabs' handlers (call when either changed). */
@@ -185,12 +152,12 @@ export class SessionController {
 
   /** A tab attached (a suspended session goes live again). */
   tabAttached(): void {
-    this.#dispatch({ type: 'tab-attached' });
+    this.apply({ type: 'tab-attached' });
   }
 
   /** The last tab left and the grace passed (the socket closes until a tab attaches). */
   tabsGone(): void {
-    this.#dispatch({ type: 'tabs-gone' });
+    this.apply({ type: 'tabs-gone' });
   }
 
   /** A hint that the socket may be dead or the network back (see {@link ConnectionSupervisor.wake}). */
@@ -200,8 +167,8 @@ export class SessionController {
 
   /** `connect()`: the app wants a socket now. */
   connect(): void {
-    this.#require();
-    this.#dispatch({ type: 'connect' });
+    this.require();
+    this.apply({ type: 'connect' });
     // Live already: a socket stopped by a non-session close (protocol) starts again, and one
     // waiting out a backoff dials now.
     if (this.#phase.name === 'live') this.#goLive();
@@ -210,85 +177,62 @@ export class SessionController {
 
   /** `disconnect()`: the app wants no socket. */
   disconnect(): void {
-    this.#require();
-    this.#dispatch({ type: 'disconnect' });
+    this.require();
+    this.apply({ type: 'disconnect' });
   }
 
-  /** `startSession` from `tab`: starts, resumes, replaces or joins the session. */
-  async start(tab: AttachedTab, request: StartSessionRequest): Promise<SessionInfo> {
-    let claims: TokenClaims;
-    try {
-      claims = decodeTokenClaims(request.token);
-    } catch (error) {
-      if (!this.#session) this.#refuse('UNAUTHORIZED', (error as Error).message);
-      throw error;
-    }
-    const current = this.#session;
-    if (current && current.userId === claims.userId && sameRoles(current.roles, claims.roles)) {
-      // Registered first so that the join's refresh (an expired token) may call it; removed if refused.
-      if (request.refresh) this.#tabs.addRefresh(tab, request.refresh);
-      try {
-        await this.#join(tab, current, request, claims);
-      } catch (error) {
-        if (request.refresh) tab.refresh.delete(request.refresh.refreshId);
-        this.track();
-        throw error;
-      }
-      return this.#requireInfo();
-    }
-    if (current) this.end('another user started a session');
+  /** The session's phase (read by the admission rules). */
+  get phase(): SessionPhase {
+    return this.#phase;
+  }
 
-    const store = await this.#options.sessionStore;
-    const stored = await store.loadSession();
-    const resumes = stored?.userId === claims.userId && stored.serverUrl === request.serverUrl;
-    if (resumes) this.#supervisor.clockOffsetMs = stored.clockOffsetMs;
-    let token = request.token;
-    let offline = false;
-    if (isExpired(claims.expiresAt, this.#supervisor.serverNow())) {
-      const refreshed = await this.#refreshExpiredStart(tab, request);
-      if (refreshed === 'unreachable' && resumes) {
-        // Offline-first: the handler could not reach its token endpoint. Resume the stored session
-        // offline (cache served, publishes queued) and keep retrying the refresh until it answers.
-        offline = true;
-      } else if (refreshed === undefined || refreshed === 'unreachable') {
-        throw this.#refuseExpiredStart(request.refresh !== undefined);
-      } else {
-        ({ token, claims } = refreshed);
-      }
-    }
-    if (stored && !resumes) await store.deleteSession();
-    // The start succeeded: only now does its refresh handler count (a refused start leaves none).
-    if (request.refresh) this.#tabs.addRefresh(tab, request.refresh);
-    const session: HostedSession = {
-      id: resumes ? stored.id : crypto.randomUUID(),
-      userId: claims.userId,
-      roles: claims.roles,
-      token,
-      expiresAt: claims.expiresAt,
-      serverUrl: request.serverUrl,
-      schemaVersion: request.schemaVersion,
-    };
+  /** The session's record in IndexedDB. */
+  get persistence(): SessionPersistence {
+    return this.#options.persistence;
+  }
+
+  /** The tabs of this host. */
+  get tabs(): TabRegistry {
+    return this.#tabs;
+  }
+
+  /** The server's clock, as far as the host knows it. */
+  serverNow(): number {
+    return this.#supervisor.serverNow();
+  }
+
+  /**
+   * Throws why `claims` cannot replace the session's token (see {@link replacementError}); a token
+   * with other roles ends the session with ROLES_MISMATCH first.
+   */
+  checkReplacement(current: HostedSession, claims: TokenClaims, what: string): void {
+    const error = replacementError(current, claims, this.serverNow(), what);
+    if (!error) return;
+    if (error instanceof SessionRolesMismatchError) this.fail('ROLES_MISMATCH', error.message);
+    throw error;
+  }
+
+  /** Restores the clock offset of a stored session being resumed (until its first `welcome`). */
+  restoreClockOffset(offsetMs: number): void {
+    this.#supervisor.clockOffsetMs = offsetMs;
+  }
+
+  /**
+   * Makes `session` the running one (the previous one ended first) and enters its first phase.
+   *
+   * @param session - the new or resumed session
+   * @param start - `connect`: the app wants a socket; `offline`: the token is expired and no new
+   *   one could be fetched, so the session waits for one; `resumed`: for the log
+   */
+  async begin(session: HostedSession, start: { connect: boolean; offline: boolean; resumed: boolean }): Promise<void> {
     this.#session = session;
     this.#options.data.userChanged(session.userId);
-    this.#log.write(`session ${resumes ? 'resumed' : 'started'} for ${session.userId}`);
+    this.#log.write(`session ${start.resumed ? 'resumed' : 'started'} for ${session.userId}`);
     await this.#persist();
     this.#sessionChanged(session);
     this.track(true);
-    this.#dispatch({ type: 'start', connect: request.autoConnect });
-    if (offline) this.#dispatch({ type: 'token-unreachable' });
-    return this.#requireInfo();
-  }
-
-  /** `updateSessionToken`: the same user's new token, on the live socket. */
-  async update(token: string): Promise<SessionInfo> {
-    const session = this.#require();
-    const claims = decodeTokenClaims(token);
-    this.#checkReplacement(session, claims, 'the new token');
-    await this.#adopt(session, token, claims);
-    // A session error stopped the socket: the app's new token is its way back.
-    if (this.#phase.name === 'failed') this.#dispatch({ type: 'connect' });
-    this.#dispatch({ type: 'token' });
-    return this.#requireInfo();
+    this.apply({ type: 'start', connect: start.connect });
+    if (start.offline) this.apply({ type: 'token-unreachable' });
   }
 
   /**
@@ -304,8 +248,8 @@ export class SessionController {
     this.#tabs.clearRefresh();
     this.#session = undefined;
     this.#options.data.userChanged(undefined);
-    void this.#options.sessionStore.then((store) => store.deleteSession());
-    this.#dispatch({ type: 'end' });
+    void this.#options.persistence.forget();
+    this.apply({ type: 'end' });
     this.#sessionChanged(undefined);
   }
 
@@ -313,54 +257,15 @@ export class SessionController {
   fail(type: SessionErrorType, message: string): void {
     if (!this.#session || this.#phase.name === 'failed') return;
     this.#log.write(`session error ${type}: ${message}`);
-    this.#dispatch({ type: 'fail', error: type });
+    this.apply({ type: 'fail', error: type });
     this.#tabs.broadcast({ type: 'session-error', error: type, message });
-  }
-
-  /** A second `startSession` of the same user: join, upgrading the token only if it lives longer. */
-  async #join(tab: AttachedTab, session: HostedSession, request: StartSessionRequest, claims: TokenClaims) {
-    if (request.autoConnect) this.#dispatch({ type: 'connect' });
-    let token = request.token;
-    let usable = !isExpired(claims.expiresAt, this.#supervisor.serverNow());
-    const stopped = this.#phase.name === 'failed' || this.#phase.name === 'awaiting-token';
-    if (!usable && stopped) {
-      // The session stopped (e.g. its token expired while offline) and this start brings an expired
-      // token too: refresh first, exactly as a fresh start would.
-      const refreshed = await this.#refreshExpiredStart(tab, request);
-      if (refreshed === 'unreachable') return this.#dispatch({ type: 'token-unreachable' });
-      if (!refreshed) throw this.#refuseExpiredStart(request.refresh !== undefined);
-      ({ token, claims } = refreshed);
-      usable = true;
-    }
-    const livesLonger =
-      session.expiresAt !== null && (claims.expiresAt === null || claims.expiresAt > session.expiresAt);
-    if (usable && (livesLonger || stopped)) {
-      await this.#adopt(session, token, claims);
-      this.#dispatch({ type: 'token' });
-    }
-    this.track();
-  }
-
-  /**
-   * A replacement token must be the same user's, unexpired, with the same roles; other roles end
-   * the session with ROLES_MISMATCH (spec §3).
-   */
-  #checkReplacement(session: HostedSession, claims: TokenClaims, what: string): void {
-    if (claims.userId !== session.userId) {
-      throw new SessionError('USER_MISMATCH', `${what} is for another user: call startSession(token) instead`);
-    }
-    if (isExpired(claims.expiresAt, this.#supervisor.serverNow())) throw new TokenExpiredError(`${what} has expired`);
-    if (!sameRoles(claims.roles, session.roles)) {
-      this.fail('ROLES_MISMATCH', `${what} carried other roles`);
-      throw new SessionRolesMismatchError();
-    }
   }
 
   /**
    * Makes `token` the session's token and, when connected, sends it on the live socket. Throws the
    * server's typed refusal; a token that could not be sent (disconnected) is used at the next hello.
    */
-  async #adopt(session: HostedSession, token: string, claims: TokenClaims): Promise<void> {
+  async adopt(session: HostedSession, token: string, claims: TokenClaims): Promise<void> {
     const connection = this.#supervisor.open;
     if (connection && this.#phase.name !== 'failed') {
       try {
@@ -383,14 +288,14 @@ export class SessionController {
     if (!session || this.#isStopped(session)) return 'stop';
     const claims = decodeTokenClaims(token);
     try {
-      this.#checkReplacement(session, claims, 'the refreshed token');
+      this.checkReplacement(session, claims, 'the refreshed token');
     } catch (error) {
       if (error instanceof SessionRolesMismatchError) return 'stop'; // the session failed with it
       throw error;
     }
-    await this.#adopt(session, token, claims);
+    await this.adopt(session, token, claims);
     if (this.#isStopped(session)) return 'stop';
-    this.#dispatch({ type: 'token' });
+    this.apply({ type: 'token' });
     return 'adopted';
   }
 
@@ -409,50 +314,21 @@ export class SessionController {
   #onRefreshRound(outcome: RefreshOutcome, ms: number): void {
     const line = describeRefreshOutcome(outcome, ms);
     if (line) this.#log.write(line);
-    if (outcome.type !== 'stopped') {
-      const record: RefreshRecord = {
-        at: this.#options.clock.now(),
-        outcome: outcome.type,
-        durationMs: ms,
-        failovers: outcome.type === 'no-token' ? 0 : outcome.failovers,
-      };
-      if (outcome.type !== 'failed') record.tabId = outcome.tabId;
-      keepLast(this.#refreshHistory, record, HOST_HISTORY_ENTRIES);
-    }
     // Resumed offline with an expired token, and the app has none: the session cannot go on.
     if (outcome.type === 'no-token' && this.#phase.name === 'awaiting-token') {
       this.fail('UNAUTHORIZED', 'the token had expired and no new one was given');
     }
   }
 
-  /** `startSession` with an expired token and a handler: that tab's handler runs first. */
-  #refreshExpiredStart(tab: AttachedTab, request: StartSessionRequest): Promise<StartRefresh> {
-    const refreshId = request.refresh?.refreshId;
-    const candidate =
-      refreshId === undefined
-        ? undefined
-        : { tabId: tab.registration.tabId, call: (ms: number) => this.#tabs.callRefresh(tab, refreshId, ms) };
-    return refreshForStart(candidate, this.#supervisor.serverNow());
-  }
-
-  /** A start with an expired token that no refresh replaced: UNAUTHORIZED in every tab, status CLOSED. */
-  #refuseExpiredStart(hadHandler: boolean): UnauthorizedError {
-    const message = hadHandler
-      ? 'the token had expired and the refreshHandler returned no valid token'
-      : 'the token had expired before the session started';
-    if (!this.#session) this.#refuse('UNAUTHORIZED', message);
-    return new UnauthorizedError(message);
-  }
-
   /** A start that never produced a session: status CLOSED and the error reaches every tab. */
-  #refuse(type: SessionErrorType, message: string): void {
+  refuse(type: SessionErrorType, message: string): void {
     this.#log.write(`start refused: ${type} ${message}`);
-    this.#dispatch({ type: 'refuse', error: type });
+    this.apply({ type: 'refuse', error: type });
     this.#tabs.broadcast({ type: 'session-error', error: type, message });
   }
 
   /** Applies an event to the phase, then the effects of leaving and entering phases. */
-  #dispatch(event: SessionEvent): void {
+  apply(event: SessionEvent): void {
     const previous = this.#phase;
     const next = nextPhase(previous, event);
     if (next === previous) return;
@@ -498,28 +374,20 @@ export class SessionController {
     if (session && this.#options.kind === 'leader') this.#tabs.broadcast({ type: 'token', token: session.token });
   }
 
-  #require(): HostedSession {
+  /** The running session, or `NoActiveSessionError`. */
+  require(): HostedSession {
     if (!this.#session) throw new NoActiveSessionError();
     return this.#session;
   }
 
-  #requireInfo(): SessionInfo {
+  /** {@link info}, or `NoActiveSessionError`. */
+  requireInfo(): SessionInfo {
     const info = this.info();
     if (!info) throw new NoActiveSessionError();
     return info;
   }
 
   async #persist(): Promise<void> {
-    const session = this.#session;
-    if (!session) return;
-    const store = await this.#options.sessionStore;
-    await store.saveSession(
-      storedSessionOf(session, {
-        clockOffsetMs: this.#supervisor.clockOffsetMs,
-        buildId: this.#options.buildId,
-        persistToken: this.#options.persistToken,
-        now: this.#options.clock.now(),
-      }),
-    );
+    if (this.#session) await this.#options.persistence.save(this.#session, this.#supervisor.clockOffsetMs);
   }
 }

@@ -19,8 +19,9 @@ import { HostLog } from './host-log.js';
 import { Outbox } from './outbox.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { WebSocketFactory } from './server-connection.js';
+import { admitStart, admitUpdate } from './session-admission.js';
 import { SessionController } from './session-controller.js';
-import type { SessionStore } from './session-store.js';
+import { SessionPersistence, type SessionStore } from './session-store.js';
 import { acquireSocketOwnership, type AcquireOwnership } from './socket-owner-lock.js';
 import { TabRegistry, type AttachedTab } from './tab-registry.js';
 import type { TopicCacheStore } from './topic-cache-store.js';
@@ -95,8 +96,11 @@ export class SessionHost implements HostApi {
     this.#session = new SessionController({
       kind: options.kind,
       buildId: options.buildId,
-      sessionStore: options.stores.session,
-      persistToken: options.persistToken ?? false,
+      persistence: new SessionPersistence(options.stores.session, {
+        buildId: options.buildId,
+        persistToken: options.persistToken ?? false,
+        clock: this.#clock,
+      }),
       tabs: this.#tabs,
       log: this.#log,
       clock: this.#clock,
@@ -188,7 +192,7 @@ export class SessionHost implements HostApi {
     return this.#serial(async () => {
       const tab = this.#tabs.get(tabId);
       if (!tab) throw new SessionError('HOST_UNAVAILABLE', 'this tab is not attached to the host: reload the page');
-      return this.#session.start(tab, request);
+      return admitStart(this.#session, tab, request);
     });
   }
 
@@ -198,7 +202,7 @@ export class SessionHost implements HostApi {
   }
 
   updateSessionToken(_tabId: string, token: string): Promise<SessionInfo> {
-    return this.#serial(() => this.#session.update(token));
+    return this.#serial(() => admitUpdate(this.#session, token));
   }
 
   endSession(_tabId: string): Promise<void> {
@@ -248,7 +252,6 @@ export class SessionHost implements HostApi {
       buildId: this.#options.buildId,
       status: this.#session.status,
       tabs: this.#tabs.size,
-      ...this.#session.stats(),
       sessionId: this.#session.session?.id,
       ...this.#topics.stats(),
       outbox: this.#outbox.size,

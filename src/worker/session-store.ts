@@ -1,4 +1,5 @@
 import type { IDBPDatabase } from 'idb';
+import type { Clock } from '../shared/clock.js';
 import { whileOpen, type HostDB, type StoredSession } from './host-database.js';
 
 export type { StoredSession } from './host-database.js';
@@ -69,4 +70,40 @@ function memorySessionStore(): SessionStore {
     saveSession: async (value) => void (session = value),
     deleteSession: async () => void (session = undefined),
   };
+}
+
+/**
+ * The running session's record in the {@link SessionStore}: written at start, at each token
+ * change and connect (the clock offset), read when a start may resume it, removed when it ends.
+ */
+export class SessionPersistence {
+  readonly #store: Promise<SessionStore>;
+  readonly #context: { buildId: string; persistToken: boolean; clock: Clock };
+
+  /**
+   * @param store - where records go
+   * @param context - the host's build id, whether to keep the raw token, and the clock
+   */
+  constructor(store: Promise<SessionStore>, context: { buildId: string; persistToken: boolean; clock: Clock }) {
+    this.#store = store;
+    this.#context = context;
+  }
+
+  /** Writes the running session's record. */
+  async save(session: PersistedIdentity, clockOffsetMs: number): Promise<void> {
+    const { buildId, persistToken, clock } = this.#context;
+    await (
+      await this.#store
+    ).saveSession(storedSessionOf(session, { clockOffsetMs, buildId, persistToken, now: clock.now() }));
+  }
+
+  /** The stored record, if any. */
+  async load(): Promise<StoredSession | undefined> {
+    return (await this.#store).loadSession();
+  }
+
+  /** Removes the stored record. */
+  async forget(): Promise<void> {
+    await (await this.#store).deleteSession();
+  }
 }

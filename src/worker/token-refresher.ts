@@ -1,3 +1,4 @@
+import type { RefreshRecord } from '../protocol/host-api.js';
 import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { decodeTokenClaims, isExpired, type TokenClaims } from '../shared/token-claims.js';
 import {
@@ -8,6 +9,7 @@ import {
   REFRESH_CALL_TIMEOUT_MS,
   refreshRetryDelay,
 } from './refresh-schedule.js';
+import { HOST_HISTORY_ENTRIES, keepLast } from './host-log.js';
 
 /** One tab's refresh handler, as the refresher may call it. */
 export interface RefreshCandidate {
@@ -74,6 +76,7 @@ export class TokenRefresher {
   #refreshedAt = 0;
   #refreshes = 0;
   #nextAt: number | undefined;
+  readonly #history: RefreshRecord[] = [];
 
   /**
    * @param host - the session host's side
@@ -87,6 +90,11 @@ export class TokenRefresher {
   /** Refreshes completed (a token adopted) since the refresher was created. */
   get refreshes(): number {
     return this.#refreshes;
+  }
+
+  /** The last rounds, oldest first (devtools' refresh history). */
+  get history(): RefreshRecord[] {
+    return [...this.#history];
   }
 
   /** Local epoch ms of the next scheduled round, if any. */
@@ -172,7 +180,9 @@ export class TokenRefresher {
   async #round(): Promise<RefreshOutcome> {
     const startedAt = this.#clock.now();
     const outcome = await this.#tryCandidates();
-    this.#host.reported?.(outcome, this.#clock.now() - startedAt);
+    const durationMs = this.#clock.now() - startedAt;
+    this.#record(outcome, durationMs);
+    this.#host.reported?.(outcome, durationMs);
     if (outcome.type === 'refreshed') {
       this.#refreshes++;
       this.#failures = 0;
@@ -186,6 +196,18 @@ export class TokenRefresher {
       this.retryLater();
     }
     return outcome;
+  }
+
+  #record(outcome: RefreshOutcome, durationMs: number): void {
+    if (outcome.type === 'stopped') return;
+    const record: RefreshRecord = {
+      at: this.#clock.now(),
+      outcome: outcome.type,
+      durationMs,
+      failovers: outcome.type === 'no-token' ? 0 : outcome.failovers,
+    };
+    if (outcome.type !== 'failed') record.tabId = outcome.tabId;
+    keepLast(this.#history, record, HOST_HISTORY_ENTRIES);
   }
 
   /** Delay to the next refresh, at least {@link MIN_REFRESH_GAP_MS}. */
