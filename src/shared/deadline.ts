@@ -1,4 +1,5 @@
 import { SessionError } from '../errors/index.js';
+import { type Clock, systemClock } from './clock.js';
 
 /**
  * Settles with `promise`, or rejects with a `TIMEOUT` {@link SessionError} after `ms`. Used on every
@@ -7,11 +8,16 @@ import { SessionError } from '../errors/index.js';
  * @param promise - the call
  * @param ms - deadline in milliseconds
  * @param what - named in the error message, e.g. `'refreshHandler'`
+ * @param clock - whose timer measures the deadline (a fake one in unit tests)
+ * @example
+ * ```ts
+ * const token = await withDeadline(tab.callbacks.refreshToken(id), 10_000, 'refreshHandler');
+ * ```
  */
-export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string, clock: Clock = systemClock): Promise<T> {
+  let timer: unknown;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SessionError('TIMEOUT', `${what} did not answer within ${ms} ms`)), ms);
+    timer = clock.setTimeout(() => reject(new SessionError('TIMEOUT', `${what} did not answer within ${ms} ms`)), ms);
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => clock.clearTimeout(timer));
 }
