@@ -115,6 +115,7 @@ export class HostSupervisor {
       environment.visibility?.onChange(() => {
         const phase = this.#phase;
         if (phase.name !== 'attached') return; // the next attach sends the visibility anyway
+        // Best effort: visibility only steers which tab the host asks to refresh.
         phase.host.api.setVisibility(tab.tabId, environment.visibility?.isVisible() ?? true).catch(noop);
       }) ?? noop;
   }

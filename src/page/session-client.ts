@@ -176,6 +176,7 @@ export class SessionClient {
     this.#session ??= started; // the `session` event may come after the answer
     return () => {
       if (!refresh || !this.#intent.unregister(refresh.refreshId)) return;
+      // Refused once closed, or the host is gone: either way it forgets this tab's handlers with the tab.
       this.#rpc.call((api) => api.stopRefresh(this.#tabId, refresh.refreshId)).catch(() => undefined);
     };
   }
