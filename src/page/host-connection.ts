@@ -15,6 +15,25 @@ export interface HostConnection {
   close(): void;
 }
 
+const noop = () => undefined;
+
+/**
+ * A host that cannot run here: `failed` and every API call reject with `error` (never a
+ * `TypeError` from a missing API object).
+ *
+ * @param kind - the host that was asked for
+ * @param error - why it cannot run
+ */
+export function unavailableHost(kind: HostKind, error: HostUnavailableError): HostConnection {
+  const failed = Promise.reject(error);
+  failed.catch(noop);
+  const api = new Proxy({} as Comlink.Remote<HostApi>, {
+    // Not a thenable (`await host.api` must not call `then`); every method rejects.
+    get: (_, property) => (property === 'then' ? undefined : () => Promise.reject(error)),
+  });
+  return { api, kind, failed, onReplaced: noop, close: noop };
+}
+
 /**
  * Starts (or joins) the package's SharedWorker host and wraps its port with comlink.
  *
@@ -50,7 +69,7 @@ export function connectSharedWorkerHost(workerUrl: string | URL | undefined): Ho
     api,
     kind: 'shared-worker',
     failed,
-    onReplaced: () => undefined, // a SharedWorker outlives its tabs: never replaced under a tab
+    onReplaced: noop, // a SharedWorker outlives its tabs: never replaced under a tab
     close: () => {
       api[Comlink.releaseProxy]();
       worker.port.close();
@@ -74,24 +93,4 @@ export function cacheRemoteMethods<T extends object>(remote: Comlink.Remote<T>):
       return methods.get(property);
     },
   });
-}
-
-/**
- * Holds a Web Lock named `name` until `release` is called or the tab dies; resolves once held.
- * The host requests the same lock, which it is granted the moment this tab is gone.
- *
- * @param name - the lock's name, unique to this tab
- */
-export async function holdTabLock(name: string): Promise<() => void> {
-  const locks = globalThis.navigator?.locks;
-  if (!locks) return () => undefined;
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => {
-    void locks.request(name, () => {
-      resolve();
-      return new Promise<void>((done) => (release = done));
-    });
-  });
-  await held;
-  return () => release();
 }

@@ -3,10 +3,18 @@ import { HostUnavailableError } from '../errors/index.js';
 import type { HostApi } from '../protocol/host-api.js';
 import { HOSTS_CHANNEL, LEADER_LOCK, linkChannelName, type HostsMessage } from '../protocol/host-discovery.js';
 import { createBroadcastEndpoint } from '../shared/broadcast-endpoint.js';
-import { cacheRemoteMethods, type HostConnection } from './host-connection.js';
+import { Emitter } from '../shared/emitter.js';
+import { cacheRemoteMethods, type HostConnection, unavailableHost } from './host-connection.js';
 
 /** How often a tab repeats `hello` while no leader host has answered (the leader may be starting). */
 export const LEADER_HELLO_INTERVAL_MS = 100;
+
+/** Whether a leader-tab host can run here: Web Locks, BroadcastChannel and dedicated workers. */
+export function leaderHostSupported(): boolean {
+  return (
+    globalThis.navigator?.locks !== undefined && typeof BroadcastChannel === 'function' && typeof Worker === 'function'
+  );
+}
 
 /**
  * Connects to the leader host, taking part in the election: every tab queues for the
@@ -20,24 +28,17 @@ export const LEADER_HELLO_INTERVAL_MS = 100;
  */
 export function connectLeaderHost(tabId: string, workerUrl: string | URL | undefined): HostConnection {
   const locks = globalThis.navigator?.locks;
-  if (!locks || typeof BroadcastChannel === 'undefined' || typeof Worker === 'undefined') {
-    const failed = Promise.reject(
+  if (!locks || !leaderHostSupported()) {
+    return unavailableHost(
+      'leader',
       new HostUnavailableError('this browser has neither SharedWorker nor Web Locks, BroadcastChannel and Worker'),
     );
-    failed.catch(() => undefined);
-    return {
-      api: undefined as unknown as Comlink.Remote<HostApi>,
-      kind: 'leader',
-      failed,
-      onReplaced: () => undefined,
-      close: () => undefined,
-    };
   }
 
   let rejectFailed!: (error: unknown) => void;
   const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
   failed.catch(() => undefined);
-  const replacedListeners = new Set<() => void>();
+  const replaced = new Emitter<void>();
   const hosts = new BroadcastChannel(HOSTS_CHANNEL);
   const resign = new AbortController();
   let worker: Worker | undefined;
@@ -78,7 +79,7 @@ export function connectLeaderHost(tabId: string, workerUrl: string | URL | undef
       api = cacheRemoteMethods(Comlink.wrap<HostApi>(link));
       answered?.();
       answered = undefined;
-      if (replacing) for (const listener of replacedListeners) listener();
+      if (replacing) replaced.emit();
     } else if (message?.type === 'host-ready' && message.kind === 'leader' && message.hostId !== hostId) {
       lookForHost(); // a new leader took over: attach to it
     }
@@ -99,7 +100,7 @@ export function connectLeaderHost(tabId: string, workerUrl: string | URL | undef
     },
     kind: 'leader',
     failed,
-    onReplaced: (callback) => void replacedListeners.add(callback),
+    onReplaced: (callback) => void replaced.on(callback),
     close: () => {
       clearInterval(helloTimer);
       resign.abort();

@@ -1,4 +1,5 @@
-import { Workbox } from 'workbox-window';
+// Types only at load: workbox-window is CommonJS for Node, where a named import throws on load (SSR).
+import type { Workbox } from 'workbox-window';
 
 /** What {@link registerServiceWorker} needs of a `SessionClient` to reload every tab through the host. */
 export interface ReloadsAllTabs {
@@ -40,6 +41,14 @@ export interface ServiceWorkerHandle {
 /** The message a service worker must handle to activate on request: `self.skipWaiting()`. */
 export const SKIP_WAITING_MESSAGE = { type: 'SKIP_WAITING' } as const;
 
+/** workbox-window's `Workbox`, loaded on first use: bundlers resolve its ES module, Node its CommonJS one. */
+async function loadWorkbox(): Promise<typeof Workbox> {
+  const module = (await import('workbox-window')) as typeof import('workbox-window') & {
+    default?: typeof import('workbox-window');
+  };
+  return module.Workbox ?? module.default!.Workbox;
+}
+
 /**
  * Registers the app's service worker with workbox-window and surfaces its update lifecycle:
  * `waiting` becomes `onUpdateAvailable`, and `applyUpdate()` activates the new worker and, on
@@ -61,7 +70,7 @@ export async function registerServiceWorker(
   options: RegisterServiceWorkerOptions = {},
 ): Promise<ServiceWorkerHandle | undefined> {
   if (typeof navigator === 'undefined' || !('serviceWorker' in navigator)) return undefined;
-  const workbox = new Workbox(String(url), options.registerOptions);
+  const workbox = new (await loadWorkbox())(String(url), options.registerOptions);
   const listeners = new Set<() => void>();
   if (options.onUpdateAvailable) listeners.add(options.onUpdateAvailable);
   let updateAvailable = false;

@@ -61,7 +61,8 @@ export function createBroadcastEndpoint(channel: BroadcastChannelLike): Endpoint
       bind(id, port);
     }
     const walk = (v: unknown): unknown => {
-      if (v instanceof MessagePort && ids.has(v)) return { __sharedSessionPort: ids.get(v)! } satisfies PortPlaceholder;
+      const id = v instanceof MessagePort ? ids.get(v) : undefined;
+      if (id !== undefined) return { __sharedSessionPort: id } satisfies PortPlaceholder;
       if (Array.isArray(v)) return v.map(walk);
       if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
         return Object.fromEntries(Object.entries(v).map(([k, inner]) => [k, walk(inner)]));

@@ -1,5 +1,5 @@
 import { SessionError } from '../errors/index.js';
-import { systemClock, type Clock } from './clock.js';
+import { type Clock, systemClock } from './clock.js';
 
 /**
  * Settles with `promise`, or rejects with a `TIMEOUT` {@link SessionError} after `ms`. Used on every
@@ -8,7 +8,11 @@ import { systemClock, type Clock } from './clock.js';
  * @param promise - the call
  * @param ms - deadline in milliseconds
  * @param what - named in the error message, e.g. `'refreshHandler'`
- * @param clock - time source (tests inject a fake one)
+ * @param clock - whose timer measures the deadline (a fake one in unit tests)
+ * @example
+ * ```ts
+ * const token = await withDeadline(tab.callbacks.refreshToken(id), 10_000, 'refreshHandler');
+ * ```
  */
 export function withDeadline<T>(promise: Promise<T>, ms: number, what: string, clock: Clock = systemClock): Promise<T> {
   let timer: unknown;

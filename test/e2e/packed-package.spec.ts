@@ -82,6 +82,8 @@ function hostKinds(context: BrowserContext): Promise<string[]> {
 test.describe('the packed package', () => {
   let workDir: string;
   let app: StaticServer;
+  /** The built app's scripts (page bundle and the re-bundled worker). */
+  let bundles: string[];
 
   test.beforeAll(async () => {
     test.setTimeout(180_000);
@@ -117,8 +119,8 @@ test.describe('the packed package', () => {
     );
     await writeFile(
       path.join(workDir, 'main.ts'),
-      "import { SessionClient } from 'shared-session';\n\n" +
-        '(window as unknown as { SessionClient: typeof SessionClient }).SessionClient = SessionClient;\n',
+      "import { SessionClient, NoActiveSessionError, SessionError } from 'shared-session';\n\n" +
+        'Object.assign(window, { SessionClient, NoActiveSessionError, SessionError });\n',
     );
 
     await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: workDir, env });
@@ -127,6 +129,11 @@ test.describe('the packed package', () => {
       env,
     });
     const assets = await readdir(path.join(workDir, 'dist/assets'));
+    bundles = await Promise.all(
+      assets
+        .filter((file) => file.endsWith('.js'))
+        .map((file) => readFile(path.join(workDir, 'dist/assets', file), 'utf8')),
+    );
     console.log(
       `packed package: ${path.basename(filename)} installed and built with vite ${viteVersion} in ` +
         `${Math.round(performance.now() - started)} ms; assets: ${assets.join(', ')}`,
@@ -150,6 +157,52 @@ test.describe('the packed package', () => {
     expect(await hostKinds(context)).toEqual(['shared-worker', 'shared-worker']);
     expect(server.stats()).toMatchObject({ sockets: 1, socketsOpened: 1 });
     expect(server.stats().socketsByUser['alice']).toBe(1);
+  });
+
+  test('in the minified production build, an error thrown through the host keeps its name, class and code', async ({
+    page,
+    server,
+  }) => {
+    // Vite's default production build minifies: the page bundle and the worker it re-bundles lose
+    // their class names, so only literal `name`s survive (spec §2).
+    expect(bundles.length, 'page and worker bundles').toBeGreaterThanOrEqual(2);
+    for (const code of bundles) expect(code, 'a minified bundle').not.toMatch(/class NoActiveSessionError\b/);
+    await page.goto(app.url);
+    await page.waitForFunction(() => 'SessionClient' in window);
+    const caught = await page.evaluate(async (serverUrl) => {
+      const { SessionClient, NoActiveSessionError, SessionError } = window as unknown as {
+        SessionClient: Window['SS']['SessionClient'];
+        NoActiveSessionError: Window['SS']['errors']['NoActiveSessionError'];
+        SessionError: Window['SS']['errors']['SessionError'];
+      };
+      const client = new SessionClient({ serverUrl });
+      try {
+        await client.updateSessionToken('a.b.c'); // no session runs: the host throws NoActiveSessionError
+        return undefined;
+      } catch (error) {
+        const e = error as InstanceType<typeof SessionError>;
+        return {
+          name: e.name,
+          code: e.code,
+          isNoActiveSessionError: e instanceof NoActiveSessionError,
+          isSessionError: e instanceof SessionError,
+          localName: new NoActiveSessionError().name,
+          staticCode: (NoActiveSessionError as unknown as { code: string }).code,
+          hostKind: client.hostKind,
+        };
+      } finally {
+        client.close();
+      }
+    }, server.url);
+    expect(caught).toEqual({
+      name: 'NoActiveSessionError',
+      code: 'NO_ACTIVE_SESSION',
+      isNoActiveSessionError: true,
+      isSessionError: true,
+      localName: 'NoActiveSessionError',
+      staticCode: 'NO_ACTIVE_SESSION',
+      hostKind: 'shared-worker',
+    });
   });
 
   test("two tabs of the same app under Vite's dev server (dependencies pre-bundled, no plugin) reach OPEN over one socket", async ({

@@ -1,0 +1,67 @@
+import { HostUnavailableError } from '../errors/index.js';
+import { systemClock } from '../shared/clock.js';
+import { connectSharedWorkerHost } from './host-connection.js';
+import type { HostEnvironment, VisibilitySource } from './host-supervisor.js';
+import { connectLeaderHost, leaderHostSupported } from './leader-connection.js';
+
+/**
+ * What a `SessionClient` uses of the browser: the system clock, the SharedWorker and leader-tab
+ * hosts, Web Locks and `document`'s visibility. Nothing here runs on import, so every page module
+ * can be imported in Node (SSR, tests); it is called by the `SessionClient` constructor.
+ *
+ * @param workerUrl - the app's own worker script, instead of the bundled one
+ * @throws {@link HostUnavailableError} outside a browser (or in one with neither SharedWorker nor
+ *   Web Locks, BroadcastChannel and Worker)
+ * @example
+ * ```ts
+ * const client = new SessionClient(options); // calls browserEnvironment(options.workerUrl)
+ * ```
+ */
+export function browserEnvironment(workerUrl: string | URL | undefined): HostEnvironment {
+  const sharedWorker = typeof SharedWorker === 'function';
+  if (!sharedWorker && !leaderHostSupported()) {
+    throw new HostUnavailableError(
+      'SessionClient needs a browser: this environment has neither SharedWorker nor Web Locks, BroadcastChannel ' +
+        'and Worker (create the client in the page, e.g. in an effect, not during server rendering)',
+    );
+  }
+  return {
+    clock: systemClock,
+    sharedWorker,
+    connect: (kind, tabId) =>
+      kind === 'leader' ? connectLeaderHost(tabId, workerUrl) : connectSharedWorkerHost(workerUrl),
+    holdLock: holdTabLock,
+    visibility: typeof document === 'undefined' ? undefined : documentVisibility(document),
+  };
+}
+
+function documentVisibility(doc: Document): VisibilitySource {
+  return {
+    isVisible: () => doc.visibilityState === 'visible',
+    onChange(listener) {
+      doc.addEventListener('visibilitychange', listener);
+      return () => doc.removeEventListener('visibilitychange', listener);
+    },
+  };
+}
+
+/**
+ * Holds a Web Lock named `name` until `release` is called or the tab dies; resolves once held.
+ * The host requests the same lock, which it is granted the moment this tab is gone.
+ *
+ * @param name - the lock's name, unique to this tab
+ */
+export async function holdTabLock(name: string): Promise<() => void> {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return () => undefined;
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => {
+    // Settles only when released (at close or with the tab): nothing to wait for here.
+    void locks.request(name, () => {
+      resolve();
+      return new Promise<void>((done) => (release = done));
+    });
+  });
+  await held;
+  return () => release();
+}
