@@ -46,9 +46,9 @@ export const { assertSameOrderedChanges, createTcpProxy, createTokenMinter } =
 export interface MintOptions {
   sub: string;
   /** Default `['user']`. */
-  roles?: string[];
+  roles?: string[] | undefined;
   /** Seconds from now until `exp` (may be negative); `null` for a token without `exp`. Default 3600. */
-  expiresIn?: number | null;
+  expiresIn?: number | null | undefined;
   /** Default: the test server's secret. */
   secret?: string;
   /** More claims. */
