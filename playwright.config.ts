@@ -2,6 +2,9 @@ import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, chromiumExecutable } from './test/e2e/engines/engines.ts';
 import { APP_URL_ENV } from './test/e2e/paths.ts';
 
+/** The cross-engine spec files (a regular expression: Playwright matches globs against absolute paths). */
+const ENGINE_SPECS = /test[\\/]e2e[\\/]engines[\\/][^\\/]+\.spec\.ts$/;
+
 export default defineConfig({
   testDir: 'test/e2e',
   // At run time `shared-session/*` resolves to the built package snapshot (.tmp/e2e-dist), so
@@ -33,9 +36,9 @@ export default defineConfig({
   },
   projects: [
     // The whole suite in Chromium (Playwright pages).
-    { name: 'chromium', testIgnore: 'engines/**' },
+    { name: 'chromium', testIgnore: ENGINE_SPECS },
     // The core scenarios in Chromium, Firefox and WebKit through the engine-neutral driver
     // (test/e2e/engines): each engine is a describe block with its own worker and browser.
-    { name: 'engines', testMatch: 'engines/**/*.spec.ts' },
+    { name: 'engines', testMatch: ENGINE_SPECS },
   ],
 });
