@@ -154,11 +154,6 @@ export interface Harness {
   /** Starts `client.publish(topic, data)` without awaiting it; the outcome goes to `window.publishes[id]`. Returns `id`. */
   publish(topic: string, data: JsonValue): string;
   describeError(error: unknown): ErrorInfo;
-  /**
-   * The cursor the host stored in IndexedDB for (`userId`, `topic`), read from this page (same origin).
-   * The host writes received changes and their cursor a little after they arrived.
-   */
-  storedCursor(userId: string, topic: string): Promise<number | undefined>;
 }
 
 declare global {

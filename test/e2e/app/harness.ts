@@ -185,25 +185,6 @@ export function installHarness(SS: Window['SS']): void {
       return id;
     },
 
-    storedCursor: (userId, topic) =>
-      new Promise((resolve, reject) => {
-        // Opened without a version, so this never creates or upgrades the host's database (it exists by now).
-        const open = indexedDB.open('shared-session');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          const get = db.transaction('cursors').objectStore('cursors').get([userId, topic]);
-          get.onsuccess = () => {
-            db.close();
-            resolve((get.result as { cursor: number } | undefined)?.cursor);
-          };
-          get.onerror = () => {
-            db.close();
-            reject(get.error);
-          };
-        };
-      }),
-
     describeError,
   };
 

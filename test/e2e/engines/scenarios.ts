@@ -254,8 +254,7 @@ export function defineScenarios(engine: EngineName): void {
       await subscribe(tab!, 'feed', 'feed');
       await publishOnServer(server, 'feed', 3);
       await waitForChanges(tab!, 'feed', 3);
-      await waitFor(tab!, 'the cursor is in IndexedDB', () => window.harness.storedCursor('alice', 'feed'));
-      expect(await storedCursor(tab!, 'alice', 'feed')).toBe(3);
+      await expect.poll(() => storedCursor(tab!, 'alice', 'feed'), 'the cursor is in IndexedDB').toBe(3);
       const sentBefore = server.stats().changesSent;
 
       await reloadTab(tab!);

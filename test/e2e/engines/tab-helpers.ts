@@ -16,6 +16,7 @@ import type {
   SessionInfo,
   StartResult,
 } from '../app/harness-types.ts';
+import { readStoredCursor } from '../topic-helpers.ts';
 import type { EngineTab, PageFunction } from './driver.ts';
 
 /** How often a wait asks the tab again. */
@@ -203,5 +204,5 @@ export function publishOutcome(tab: EngineTab, id: string, timeout = 10_000): Pr
  * after changes arrive, so wait for it before a reload that should resume from it.
  */
 export function storedCursor(tab: EngineTab, userId: string, topic: string): Promise<number | undefined> {
-  return tab.evaluate(([u, t]) => window.harness.storedCursor(u, t), [userId, topic] as const);
+  return tab.evaluate(readStoredCursor, [userId, topic] as const);
 }
