@@ -138,6 +138,7 @@ export function defineScenarios(engine: EngineName): void {
       expect(events.sessionErrors).toEqual([]);
       expect(await connectionStatus(other)).toBe('OPEN');
       expect((await getSession(other))?.expiresAt).toBe(expOf(secondCall.token!));
+      expect((await hostStats(other))?.refreshes, 'two expiries, two refreshes (single-flight)').toBe(2);
       expect(server.stats()).toMatchObject({ sockets: 1, socketsOpened: 1 });
     });
 
