@@ -1,21 +1,9 @@
-import { chromium, defineConfig } from '@playwright/test';
-import { existsSync } from 'node:fs';
+import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, chromiumExecutable } from './test/e2e/engines/engines.ts';
 import { APP_URL_ENV } from './test/e2e/paths.ts';
 
-/**
- * Chromium to drive: `CHROMIUM_PATH` first, then Playwright's own build when it is installed (ordinary
- * dev machines), else Debian's `/usr/bin/chromium` (this machine cannot download browsers).
- */
-function chromiumExecutable(): string {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  try {
-    const bundled = chromium.executablePath();
-    if (bundled && existsSync(bundled)) return bundled;
-  } catch {
-    // Playwright throws when it knows no browser for this platform; fall through to the system one.
-  }
-  return '/usr/bin/chromium';
-}
+/** The cross-engine spec files (a regular expression: Playwright matches globs against absolute paths). */
+const ENGINE_SPECS = /test[\\/]e2e[\\/]engines[\\/][^\\/]+\.spec\.ts$/;
 
 export default defineConfig({
   testDir: 'test/e2e',
@@ -40,10 +28,17 @@ export default defineConfig({
     browserName: 'chromium',
     headless: true,
     launchOptions: {
+      // CHROMIUM_PATH, else Playwright's own build when installed, else Debian's /usr/bin/chromium.
       executablePath: chromiumExecutable(),
-      args: ['--disable-gpu', '--disable-quic'],
+      args: CHROMIUM_ARGS,
     },
     trace: 'retain-on-failure',
   },
-  projects: [{ name: 'chromium' }],
+  projects: [
+    // The whole suite in Chromium (Playwright pages).
+    { name: 'chromium', testIgnore: ENGINE_SPECS },
+    // The core scenarios in Chromium, Firefox and WebKit through the engine-neutral driver
+    // (test/e2e/engines): each engine is a describe block with its own worker and browser.
+    { name: 'engines', testMatch: ENGINE_SPECS },
+  ],
 });

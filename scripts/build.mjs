@@ -66,6 +66,21 @@ for (const dir of ['page', 'errors', 'protocol']) {
     if (match) fail(`dist/${dir}/${file} imports ${match[1]}: page code must not depend on it`);
   }
 }
+// shared-session/testing/node must load where @playwright/test is not installed: no module it reaches
+// through relative imports may import Playwright.
+const reached = new Set();
+const visit = (file) => {
+  if (reached.has(file)) return;
+  reached.add(file);
+  const text = readFileSync(file, 'utf8');
+  const playwright = text.match(/from\s+['"](@playwright\/[^'"]+|playwright[^'"]*)['"]/);
+  if (playwright) fail(`${file.slice(root.length + 1)} imports ${playwright[1]}, reached from dist/testing/node.js`);
+  for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+    visit(join(dirname(file), spec));
+  }
+};
+visit(join(root, 'dist/testing/node.js'));
+
 const worker = readFileSync(join(root, 'dist/worker.js'), 'utf8');
 if (/^\s*import\s.+from\s+['"][^./]/m.test(worker)) fail('dist/worker.js must be self-contained (bare import found)');
 console.log(`[build] dist/ ready (build ${buildId})`);

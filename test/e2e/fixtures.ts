@@ -36,19 +36,28 @@ async function loadBuilt<T>(entry: string): Promise<T> {
 }
 
 /**
- * The built testing kit (`shared-session/testing`): the suite uses its TCP proxy, token minter and
- * ordered-changes assertion, so the kit is tested by being used.
+ * The built testing kit (`shared-session/testing`): the suite uses its TCP proxy, token minter,
+ * ordered-changes assertion and host tools, so the kit is tested by being used.
  */
-export const { assertSameOrderedChanges, createTcpProxy, createTokenMinter } =
-  await loadBuilt<typeof TestingKit>('testing/index.js');
+export const {
+  assertSameOrderedChanges,
+  createTcpProxy,
+  createTokenMinter,
+  freezeTab,
+  hostEvaluate,
+  killHost,
+  resumeTab,
+  TestingKitError,
+  withoutSharedWorker,
+} = await loadBuilt<typeof TestingKit>('testing/index.js');
 
 /** Claims and key of a test token. */
 export interface MintOptions {
   sub: string;
   /** Default `['user']`. */
-  roles?: string[];
+  roles?: string[] | undefined;
   /** Seconds from now until `exp` (may be negative); `null` for a token without `exp`. Default 3600. */
-  expiresIn?: number | null;
+  expiresIn?: number | null | undefined;
   /** Default: the test server's secret. */
   secret?: string;
   /** More claims. */

@@ -2,15 +2,11 @@
  * Helpers for the host specs (leader tab, version skew, host health): removing `SharedWorker` from a
  * context, watching the server's socket count while hosts change hands, and small page-side reads.
  */
-import type { BrowserContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { expect, type PageEvents, type SessionServer } from './fixtures.ts';
 
-/** Deletes `window.SharedWorker` in every page of `context` before any script runs (host 'auto' → leader). */
-export async function withoutSharedWorker(context: BrowserContext): Promise<void> {
-  await context.addInitScript(() => {
-    delete (globalThis as { SharedWorker?: unknown }).SharedWorker;
-  });
-}
+/** The testing kit's `withoutSharedWorker(context)`: host 'auto' → leader in every page of the context. */
+export { withoutSharedWorker } from './fixtures.ts';
 
 /** `client.hostKind` in the page. */
 export function hostKind(page: Page): Promise<string> {

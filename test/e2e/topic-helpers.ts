@@ -122,32 +122,36 @@ export async function reloadTab(page: Page): Promise<void> {
 }
 
 /**
+ * Reads the cursor the host stored in IndexedDB for `[userId, topic]`, in a page of the same origin:
+ * a page function (pass it to `evaluate`), shared with the cross-engine helpers.
+ */
+export function readStoredCursor([userId, topic]: readonly [string, string]): Promise<number | undefined> {
+  return new Promise<number | undefined>((resolve, reject) => {
+    // Opened without a version, so this never creates or upgrades the host's database (it exists by now).
+    const open = indexedDB.open('shared-session');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const get = db.transaction('cursors').objectStore('cursors').get([userId, topic]);
+      get.onsuccess = () => {
+        db.close();
+        resolve((get.result as { cursor: number } | undefined)?.cursor);
+      };
+      get.onerror = () => {
+        db.close();
+        reject(get.error);
+      };
+    };
+  });
+}
+
+/**
  * The cursor the host stored in IndexedDB for (`userId`, `topic`), read from a page of the same
  * origin. The host writes received changes and their cursor in one transaction a little after they
  * arrived (`CACHE_SAVE_DELAY_MS`): wait for this before relying on what the cache holds.
  */
 export function storedCursor(page: Page, userId: string, topic: string): Promise<number | undefined> {
-  return page.evaluate(
-    ([u, t]) =>
-      new Promise<number | undefined>((resolve, reject) => {
-        // Opened without a version, so this never creates or upgrades the host's database (it exists by now).
-        const open = indexedDB.open('shared-session');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          const get = db.transaction('cursors').objectStore('cursors').get([u, t]);
-          get.onsuccess = () => {
-            db.close();
-            resolve((get.result as { cursor: number } | undefined)?.cursor);
-          };
-          get.onerror = () => {
-            db.close();
-            reject(get.error);
-          };
-        };
-      }),
-    [userId, topic] as const,
-  );
+  return page.evaluate(readStoredCursor, [userId, topic] as const);
 }
 
 /** Median and maximum of `values`, for console lines. */

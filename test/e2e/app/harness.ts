@@ -12,9 +12,18 @@ import type {
   PageEvents,
   PublishLog,
   RefreshOptions,
+  RefreshPlan,
   RefreshSetup,
   SubscriptionLog,
 } from './harness-types.ts';
+
+/** Asks the test's token service (`?mint=`) for a token for `plan`. */
+async function fetchToken(url: string, plan: RefreshPlan): Promise<string> {
+  // A text body keeps it a simple CORS request (no preflight).
+  const response = await fetch(url, { method: 'POST', body: JSON.stringify(plan) });
+  if (!response.ok) throw new Error(`token service: HTTP ${response.status}`);
+  return response.text();
+}
 
 /** Installs `window.SS`, `window.harness`, `window.events` for the package `SS`. */
 export function installHarness(SS: Window['SS']): void {
@@ -29,6 +38,10 @@ export function installHarness(SS: Window['SS']): void {
   };
   window.SS = SS;
   window.events = events;
+  // Drivers without Playwright's `exposeFunction` (WebDriver BiDi, W3C WebDriver) pass `?mint=URL`:
+  // the test's token service, which signs with the test server's secret.
+  const mintUrl = new URLSearchParams(location.search).get('mint');
+  if (mintUrl) window.mintFreshToken = (plan) => fetchToken(mintUrl, plan);
   window.stops = [];
   window.refreshPlan = undefined;
   window.subscriptions = {};
