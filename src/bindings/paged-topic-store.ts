@@ -53,14 +53,16 @@ export abstract class PagedTopicStore<S extends PagedSnapshot> extends ExternalS
   /** Live changes after everything received so far. */
   protected abstract receiveLive(changes: TopicChange[]): void;
 
-  /** Replaces some fields of the snapshot. */
+  /** Replaces some fields of the snapshot (no new snapshot when they hold these values already). */
   protected patch(fields: Partial<S>): void {
-    this.set({ ...this.snapshot, ...fields });
+    const current = this.snapshot;
+    const changed = (Object.keys(fields) as (keyof S)[]).some((key) => !Object.is(fields[key], current[key]));
+    if (changed) this.set({ ...current, ...fields });
   }
 
   /** Replaces `loading` and/or `error`. */
   #status(fields: Partial<PagedSnapshot>): void {
-    this.set({ ...this.snapshot, ...fields });
+    this.patch(fields as Partial<S>);
   }
 
   protected connect(): void {

@@ -11,7 +11,7 @@ class ConnectionStatusStore extends ExternalStore<ConnectionStatus> {
   #off: (() => void) | undefined;
 
   constructor(client: BindableClient) {
-    super(client.connectionStatus, SERVER_STATUS);
+    super(SERVER_STATUS, SERVER_STATUS); // read from the client on the first getSnapshot
     this.#client = client;
   }
 
