@@ -25,6 +25,10 @@ export class LiveTail {
   #unsubscribe: (() => void) | undefined;
   /** Bumped on every subscribe and pause: callbacks of an older subscription are ignored. */
   #generation = 0;
+  /** `resume` was called more recently than `pause`. */
+  #wanted = false;
+  /** A subscribe is queued for the end of the current task step. */
+  #queued = false;
   #batch: TopicChange[] = [];
 
   /**
@@ -40,19 +44,27 @@ export class LiveTail {
     this.#events = events;
   }
 
-  /** Whether a client subscription is open. */
-  get live(): boolean {
-    return this.#unsubscribe !== undefined;
-  }
-
   /** Moves the cursor (before the first `resume`): deliver changes after `seq`. */
   startAfter(seq: number): void {
     if (this.#cursor === undefined || seq > this.#cursor) this.#cursor = seq;
   }
 
-  /** Subscribes from the cursor, unless already subscribed. */
+  /**
+   * Subscribes from the cursor (in a microtask), unless already subscribed. A `pause` before then
+   * cancels it: StrictMode's mount, unmount, mount makes one client subscription, not a subscribe,
+   * an unsubscribe and a subscribe racing each other to the host.
+   */
   resume(): void {
-    if (this.#unsubscribe) return;
+    this.#wanted = true;
+    if (this.#unsubscribe || this.#queued) return;
+    this.#queued = true;
+    queueMicrotask(() => {
+      this.#queued = false;
+      if (this.#wanted && !this.#unsubscribe) this.#open();
+    });
+  }
+
+  #open(): void {
     const generation = ++this.#generation;
     const onError = (error: SessionError) => {
       if (generation !== this.#generation) return;
@@ -74,6 +86,7 @@ export class LiveTail {
 
   /** Unsubscribes; `resume` continues after the last change received. */
   pause(): void {
+    this.#wanted = false;
     this.#generation++;
     const unsubscribe = this.#unsubscribe;
     this.#unsubscribe = undefined;

@@ -1,6 +1,6 @@
 import type { SessionError } from '../errors/index.js';
 import type { TopicChange } from '../page/index.js';
-import { type BindableClient, type HistoryPage, toSessionError } from './client.js';
+import { type BindableClient, type HistoryOptions, type HistoryPage, toSessionError } from './client.js';
 import { LiveTail } from './live-tail.js';
 import { ExternalStore } from './store.js';
 
@@ -76,10 +76,19 @@ export abstract class PagedTopicStore<S extends PagedSnapshot> extends ExternalS
     this.#tail.pause();
   }
 
+  /** `client.history`, with a synchronous throw (e.g. a client without `history`) as a rejection. */
+  #history(options: HistoryOptions): Promise<HistoryPage> {
+    try {
+      return this.#client.history(this.#topic, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   #loadNewest(): void {
     this.#newest = 'asked';
     this.#status({ loading: true });
-    this.#client.history(this.#topic, { limit: this.pageSize }).then(
+    this.#history({ limit: this.pageSize }).then(
       (page) => {
         this.#newest = 'loaded';
         this.#tail.startAfter(page.changes.at(-1)?.seq ?? 0);
@@ -101,7 +110,7 @@ export abstract class PagedTopicStore<S extends PagedSnapshot> extends ExternalS
   protected fetchOlder(before: number, apply: (page: HistoryPage) => void): Promise<void> {
     if (this.#older) return this.#older;
     this.#status({ loading: true });
-    const request = this.#client.history(this.#topic, { before, limit: this.pageSize }).then(
+    const request = this.#history({ before, limit: this.pageSize }).then(
       (page) => {
         this.#older = undefined;
         // Defensive: a page must hold only changes before `before`, in order.

@@ -39,14 +39,18 @@ function appsConfig(overrides: InlineConfig): InlineConfig {
 
 /** What {@link buildFrameworkApps} made. */
 export interface FrameworkApps {
-  /** The client builds of the React, Vue and Svelte apps, `react/index.html` and so on. */
+  /**
+   * The production builds of the React, Vue and Svelte apps (`react/index.html`, …; `react/ssr.html`
+   * with server-rendered markup) and a development build of the React app (`dev/react/index.html`).
+   */
   outDir: string;
   /** Milliseconds the builds took. */
   buildMs: number;
 }
 
 /**
- * Builds the three apps with Vite in production mode (minified, `NODE_ENV=production`), then
+ * Builds the three apps with Vite in production mode (minified, `NODE_ENV=production`) and the
+ * React app also in development mode, then
  * renders the React app in Node with `renderToString` (a server build of the same components) and
  * writes the markup into `react/ssr.html`, which the React app hydrates.
  */
@@ -65,6 +69,21 @@ export async function buildFrameworkApps(): Promise<FrameworkApps> {
             svelte: path.join(APPS_DIR, 'svelte/index.html'),
           },
         },
+      },
+    }),
+  );
+  // The React app once more as a development build: StrictMode mounts, unmounts and mounts every
+  // effect again only there, and React's development warnings are on.
+  await build(
+    appsConfig({
+      mode: 'development',
+      define: { 'process.env.NODE_ENV': JSON.stringify('development') },
+      build: {
+        outDir: path.join(FRAMEWORK_APPS_OUT_DIR, 'dev'),
+        emptyOutDir: true,
+        target: 'es2022',
+        minify: false,
+        rollupOptions: { input: { react: path.join(APPS_DIR, 'react/index.html') } },
       },
     }),
   );

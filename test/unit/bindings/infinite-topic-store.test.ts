@@ -146,6 +146,16 @@ describe('createInfiniteTopicStore', () => {
     off();
   });
 
+  it('reports a client without `history` in `error` instead of throwing from subscribe', async () => {
+    const client = new MemoryClient();
+    Object.assign(client, { history: undefined });
+    const store = createInfiniteTopicStore(client, 'chat');
+    const off = store.subscribe(() => undefined);
+    await settle();
+    expect(store.getSnapshot()).toMatchObject({ loading: false, error: { code: 'INTERNAL' } });
+    off();
+  });
+
   it('throws a TypeError for a bad pageSize, and makes its server snapshot without the client', () => {
     expect(() => createInfiniteTopicStore(new MemoryClient(), 'chat', { pageSize: 0 })).toThrow(
       '"pageSize" must be a positive integer',

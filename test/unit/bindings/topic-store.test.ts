@@ -60,6 +60,7 @@ describe('createTopicStore', () => {
     store.subscribe(() => undefined)();
     const off = store.subscribe(() => undefined);
     await settle();
+    expect(client.subscribeCalls).toHaveLength(1); // not subscribe, unsubscribe, subscribe
     expect(client.openSubscriptions('room')).toBe(1);
     expect(store.getSnapshot().changes.map((c) => c.data)).toEqual(['a']);
     off();

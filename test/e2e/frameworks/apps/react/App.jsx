@@ -1,4 +1,4 @@
-import { useRef, useState } from 'react';
+import { memo, useRef, useState } from 'react';
 import {
   useConnectionStatus,
   useInfiniteTopic,
@@ -9,14 +9,17 @@ import {
 } from 'shared-session/react';
 import { PAGE_SIZE, TOPICS } from '../topics.ts';
 
-/** Counts its renders in `window.statusRenders`: background refreshes must not add any. */
-function Status() {
+/**
+ * Counts its renders in `window.statusRenders`: background refreshes must not add any. `memo`, so
+ * that only its own hook can render it (the parent re-renders when the session's expiry moves).
+ */
+const Status = memo(function Status() {
   const status = useConnectionStatus();
   const renders = useRef(0);
   renders.current += 1;
   if (typeof window !== 'undefined') window.statusRenders = renders.current;
   return <p data-testid="status">{status}</p>;
-}
+});
 
 function Live() {
   const { changes, error } = useTopic(TOPICS.live);
