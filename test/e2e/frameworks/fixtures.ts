@@ -1,4 +1,7 @@
 import type { ConsoleMessage, Page } from '@playwright/test';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DIST_DIR } from '../paths.ts';
 import { expect, test as base } from '../fixtures.ts';
 import { serveStatic } from '../static-server.ts';
 import { buildFrameworkApps } from './build-apps.ts';
@@ -96,7 +99,14 @@ declare global {
   }
 }
 
-/** Whether the tab's client has `history` (the infinite and paginated hooks need it). */
-export function hasHistory(page: Page): Promise<boolean> {
-  return page.evaluate(() => typeof (window.client as unknown as { history?: unknown }).history === 'function');
+/**
+ * Whether the built `SessionClient` (the run's dist snapshot) declares `history`, which the
+ * infinite and paginated hooks need.
+ */
+export function builtClientHasHistory(): boolean {
+  const dir = path.join(DIST_DIR, 'page');
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.d.ts'))
+    .some((file) => /^\s*history\(/m.test(readFileSync(path.join(dir, file), 'utf8')));
 }
