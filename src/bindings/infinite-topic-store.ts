@@ -19,8 +19,8 @@ export interface InfiniteTopicSnapshot<T> extends PagedSnapshot {
 
 /** Options of {@link createInfiniteTopicStore}. */
 export interface PagedTopicOptions {
-  /** Changes per page (default {@link DEFAULT_PAGE_SIZE}, 50; the server caps a page). */
-  pageSize?: number;
+  /** Changes per page (default, also for `undefined`: `DEFAULT_PAGE_SIZE`, 50; the server caps a page). */
+  pageSize?: number | undefined;
 }
 
 class InfiniteTopicStore<T> extends PagedTopicStore<InfiniteTopicSnapshot<T>> {

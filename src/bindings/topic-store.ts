@@ -14,8 +14,8 @@ export interface TopicSnapshot<T> {
 
 /** Options of {@link createTopicStore}. */
 export interface TopicStoreOptions {
-  /** Deliver changes after this seq; default: from the start of the retained log. */
-  since?: number;
+  /** Deliver changes after this seq; default (also `undefined`): from the start of the retained log. */
+  since?: number | undefined;
 }
 
 const EMPTY: TopicSnapshot<never> = Object.freeze({ changes: Object.freeze([]), error: undefined });

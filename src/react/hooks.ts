@@ -1,33 +1,40 @@
 import { useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 import {
+  type BindableClient,
   connectionStatusStore,
   createInfiniteTopicStore,
   createPaginatedTopicStore,
   createTopicStore,
   type InfiniteTopicSnapshot,
+  type PagedTopicOptions,
   type PaginatedTopicSnapshot,
   type ReadableStore,
   sessionErrorEvents,
   sessionStore,
   type TopicSnapshot,
+  type TopicStoreOptions,
 } from '../bindings/index.js';
 import type { ConnectionStatus, JsonValue, SessionErrorType, SessionInfo } from '../page/index.js';
 import { useBindableClient } from './provider.js';
 
-/** Options of {@link useTopic}. */
-export interface UseTopicOptions {
-  /** Deliver changes after this seq; default: from the start of the retained log. */
-  since?: number;
-}
-
-/** Options of {@link useInfiniteTopic} and {@link usePaginatedTopic}. */
-export interface UsePagedTopicOptions {
-  /** Changes per page (default 50; the server caps a page). */
-  pageSize?: number;
-}
+/** Options of {@link useTopic}: `since`. */
+export type UseTopicOptions = TopicStoreOptions;
+/** Options of {@link useInfiniteTopic} and {@link usePaginatedTopic}: `pageSize`. */
+export type UsePagedTopicOptions = PagedTopicOptions;
 
 function useStore<T>(store: ReadableStore<T>): T {
   return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getServerSnapshot);
+}
+
+/** A paged topic's store for this component, made anew when the client, topic or page size change. */
+function usePagedStore<S>(
+  create: (client: BindableClient, topic: string, options: PagedTopicOptions) => ReadableStore<S>,
+  topic: string,
+  pageSize: number | undefined,
+): S {
+  const client = useBindableClient();
+  const store = useMemo(() => create(client, topic, { pageSize }), [create, client, topic, pageSize]);
+  return useStore(store);
 }
 
 /**
@@ -94,10 +101,7 @@ export function useSessionError(callback: (type: SessionErrorType) => void): voi
 export function useTopic<T = JsonValue>(topic: string, options: UseTopicOptions = {}): TopicSnapshot<T> {
   const client = useBindableClient();
   const { since } = options;
-  const store = useMemo(
-    () => createTopicStore<T>(client, topic, since === undefined ? {} : { since }),
-    [client, topic, since],
-  );
+  const store = useMemo(() => createTopicStore<T>(client, topic, { since }), [client, topic, since]);
   return useStore(store);
 }
 
@@ -118,13 +122,7 @@ export function useInfiniteTopic<T = JsonValue>(
   topic: string,
   options: UsePagedTopicOptions = {},
 ): InfiniteTopicSnapshot<T> {
-  const client = useBindableClient();
-  const { pageSize } = options;
-  const store = useMemo(
-    () => createInfiniteTopicStore<T>(client, topic, pageSize === undefined ? {} : { pageSize }),
-    [client, topic, pageSize],
-  );
-  return useStore(store);
+  return usePagedStore(createInfiniteTopicStore<T>, topic, options.pageSize);
 }
 
 /**
@@ -144,11 +142,5 @@ export function usePaginatedTopic<T = JsonValue>(
   topic: string,
   options: UsePagedTopicOptions = {},
 ): PaginatedTopicSnapshot<T> {
-  const client = useBindableClient();
-  const { pageSize } = options;
-  const store = useMemo(
-    () => createPaginatedTopicStore<T>(client, topic, pageSize === undefined ? {} : { pageSize }),
-    [client, topic, pageSize],
-  );
-  return useStore(store);
+  return usePagedStore(createPaginatedTopicStore<T>, topic, options.pageSize);
 }

@@ -11,7 +11,9 @@ import {
   type ReadableStore,
   sessionErrorEvents,
   sessionStore,
+  type PagedTopicOptions,
   type TopicSnapshot,
+  type TopicStoreOptions,
 } from '../bindings/index.js';
 import type { ConnectionStatus, JsonValue, SessionErrorType, SessionInfo } from '../page/index.js';
 import { getSessionClient } from './client.js';
@@ -41,21 +43,15 @@ function readable<T>(store: ReadableStore<T>): Readable<T> {
 
 const clientOr = (client: BindableClient | undefined): BindableClient => client ?? getSessionClient<BindableClient>();
 
-/** Options of {@link useTopic}. */
-export interface UseTopicOptions {
-  /** Deliver changes after this seq; default: from the start of the retained log. */
-  since?: number;
+/** Which client a store reads. */
+interface ClientOption {
   /** The client; default: the one an ancestor set with `setSessionClient`. */
-  client?: BindableClient;
+  client?: BindableClient | undefined;
 }
-
-/** Options of {@link useInfiniteTopic} and {@link usePaginatedTopic}. */
-export interface UsePagedTopicOptions {
-  /** Changes per page (default 50; the server caps a page). */
-  pageSize?: number;
-  /** The client; default: the one an ancestor set with `setSessionClient`. */
-  client?: BindableClient;
-}
+/** Options of {@link useTopic}: `since`, `client`. */
+export type UseTopicOptions = TopicStoreOptions & ClientOption;
+/** Options of {@link useInfiniteTopic} and {@link usePaginatedTopic}: `pageSize`, `client`. */
+export type UsePagedTopicOptions = PagedTopicOptions & ClientOption;
 
 /**
  * The client's connection status as a readable store (`$status`). Background token refreshes
@@ -115,7 +111,7 @@ export function useSessionError(callback: (type: SessionErrorType) => void, clie
  */
 export function useTopic<T = JsonValue>(topic: string, options: UseTopicOptions = {}): Readable<TopicSnapshot<T>> {
   const { since, client } = options;
-  return readable(createTopicStore<T>(clientOr(client), topic, since === undefined ? {} : { since }));
+  return readable(createTopicStore<T>(clientOr(client), topic, { since }));
 }
 
 /**
@@ -133,7 +129,7 @@ export function useInfiniteTopic<T = JsonValue>(
   options: UsePagedTopicOptions = {},
 ): Readable<InfiniteTopicSnapshot<T>> {
   const { pageSize, client } = options;
-  return readable(createInfiniteTopicStore<T>(clientOr(client), topic, pageSize === undefined ? {} : { pageSize }));
+  return readable(createInfiniteTopicStore<T>(clientOr(client), topic, { pageSize }));
 }
 
 /**
@@ -151,5 +147,5 @@ export function usePaginatedTopic<T = JsonValue>(
   options: UsePagedTopicOptions = {},
 ): Readable<PaginatedTopicSnapshot<T>> {
   const { pageSize, client } = options;
-  return readable(createPaginatedTopicStore<T>(clientOr(client), topic, pageSize === undefined ? {} : { pageSize }));
+  return readable(createPaginatedTopicStore<T>(clientOr(client), topic, { pageSize }));
 }

@@ -14,10 +14,12 @@ import {
   createInfiniteTopicStore,
   createPaginatedTopicStore,
   createTopicStore,
+  type PagedTopicOptions,
   type ReadableStore,
   sessionErrorEvents,
   sessionStore,
   type TopicChange,
+  type TopicStoreOptions,
 } from '../bindings/index.js';
 import type { SessionError } from '../errors/index.js';
 import type { ConnectionStatus, JsonValue, SessionErrorType, SessionInfo } from '../page/index.js';
@@ -45,17 +47,10 @@ function useSnapshot<T>(source: () => ReadableStore<T>): Readonly<ShallowRef<T>>
   return snapshot;
 }
 
-/** Options of {@link useTopic}. */
-export interface UseTopicOptions {
-  /** Deliver changes after this seq; default: from the start of the retained log. */
-  since?: number;
-}
-
-/** Options of {@link useInfiniteTopic} and {@link usePaginatedTopic}. */
-export interface UsePagedTopicOptions {
-  /** Changes per page (default 50; the server caps a page). */
-  pageSize?: number;
-}
+/** Options of {@link useTopic}: `since`. */
+export type UseTopicOptions = TopicStoreOptions;
+/** Options of {@link useInfiniteTopic} and {@link usePaginatedTopic}: `pageSize`. */
+export type UsePagedTopicOptions = PagedTopicOptions;
 
 /** What {@link useTopic} returns. */
 export interface TopicRefs<T> {
@@ -141,7 +136,7 @@ export function useSessionError(callback: (type: SessionErrorType) => void): voi
 export function useTopic<T = JsonValue>(topic: MaybeRefOrGetter<string>, options: UseTopicOptions = {}): TopicRefs<T> {
   const client = injectClient();
   const { since } = options;
-  const snapshot = useSnapshot(() => createTopicStore<T>(client, toValue(topic), since === undefined ? {} : { since }));
+  const snapshot = useSnapshot(() => createTopicStore<T>(client, toValue(topic), { since }));
   return { changes: computed(() => snapshot.value.changes), error: computed(() => snapshot.value.error) };
 }
 
@@ -160,9 +155,7 @@ export function useInfiniteTopic<T = JsonValue>(
 ): InfiniteTopicRefs<T> {
   const client = injectClient();
   const { pageSize } = options;
-  const snapshot = useSnapshot(() =>
-    createInfiniteTopicStore<T>(client, toValue(topic), pageSize === undefined ? {} : { pageSize }),
-  );
+  const snapshot = useSnapshot(() => createInfiniteTopicStore<T>(client, toValue(topic), { pageSize }));
   return {
     changes: computed(() => snapshot.value.changes),
     hasMore: computed(() => snapshot.value.hasMore),
@@ -187,9 +180,7 @@ export function usePaginatedTopic<T = JsonValue>(
 ): PaginatedTopicRefs<T> {
   const client = injectClient();
   const { pageSize } = options;
-  const snapshot = useSnapshot(() =>
-    createPaginatedTopicStore<T>(client, toValue(topic), pageSize === undefined ? {} : { pageSize }),
-  );
+  const snapshot = useSnapshot(() => createPaginatedTopicStore<T>(client, toValue(topic), { pageSize }));
   return {
     changes: computed(() => snapshot.value.changes),
     page: computed(() => snapshot.value.page),
