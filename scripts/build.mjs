@@ -23,6 +23,8 @@ const run = (cmd) => {
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 for (const project of ['page', 'worker', 'server']) run(`npx tsc -p src/${project}/tsconfig.json`);
+// The framework bindings (shared-session/react, /vue, /svelte) and their store layer, in one pass.
+run('npx tsc -p src/bindings/tsconfig.build.json');
 run('npx vite build --logLevel warn');
 chmodSync(join(root, 'dist/server/cli.js'), 0o755);
 
@@ -81,6 +83,26 @@ const visit = (file) => {
 };
 visit(join(root, 'dist/testing/node.js'));
 
+// Frameworks are optional peers: the core never imports one, and each binding imports only its own.
+const importsOf = (dir) =>
+  readdirSync(join(root, 'dist', dir), { recursive: true })
+    .filter((file) => String(file).endsWith('.js'))
+    .flatMap((file) => {
+      const text = readFileSync(join(root, 'dist', dir, String(file)), 'utf8');
+      return [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"./][^'"]*)['"]/g)].map((m) => [
+        `dist/${dir}/${file}`,
+        m[1],
+      ]);
+    });
+const frameworkOf = (specifier) => /^(react|react-dom|vue|svelte)(\/|$)/.exec(specifier)?.[1];
+const allowedFramework = { react: 'react', vue: 'vue', svelte: 'svelte' };
+for (const dir of ['page', 'errors', 'protocol', 'shared', 'bindings', 'worker', 'react', 'vue', 'svelte']) {
+  for (const [file, specifier] of importsOf(dir)) {
+    const framework = frameworkOf(specifier);
+    if (framework && framework !== allowedFramework[dir])
+      fail(`${file} imports ${specifier}: only dist/${framework}/ may`);
+  }
+}
 const worker = readFileSync(join(root, 'dist/worker.js'), 'utf8');
 if (/^\s*import\s.+from\s+['"][^./]/m.test(worker)) fail('dist/worker.js must be self-contained (bare import found)');
 console.log(`[build] dist/ ready (build ${buildId})`);
