@@ -46,7 +46,7 @@ async function subscribeAfter(server: SessionServer, token: string, after: numbe
   return { frames, bytes, ms };
 }
 
-async function measure(label: string, store: SessionServerOptions['store']) {
+async function measure(label: string, store: NonNullable<SessionServerOptions['store']>) {
   const secret = randomBytes(32).toString('hex');
   const server = await createSessionServer({ port: 0, auth: { secret }, logger: false, rateLimit: false, store });
   const token = await createTokenMinter(secret)({ sub: 'bench' });

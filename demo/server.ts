@@ -65,7 +65,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     port: options.serverPort,
     auth: { secret },
     store: { path: storeDir },
-    logger: options.log ? undefined : false,
+    ...(options.log ? {} : { logger: false as const }),
   });
   say(`reference server listening on ${server.url} (durable LMDB store in ${storeDir})`);
 

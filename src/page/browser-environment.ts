@@ -35,12 +35,32 @@ export function browserEnvironment(workerUrl: string | URL | undefined): HostEnv
   };
 }
 
+/**
+ * Visibility as the host should weigh it: a frozen tab (Page Lifecycle `freeze`, a background tab
+ * the browser suspends) counts as hidden, so the host asks another tab to refresh; on `resume` the
+ * tab reports again, which also makes the host probe its socket (it may have died meanwhile).
+ */
 function documentVisibility(doc: Document): VisibilitySource {
+  let frozen = false;
   return {
-    isVisible: () => doc.visibilityState === 'visible',
+    isVisible: () => !frozen && doc.visibilityState === 'visible',
     onChange(listener) {
+      const onFreeze = () => {
+        frozen = true;
+        listener();
+      };
+      const onResume = () => {
+        frozen = false;
+        listener();
+      };
       doc.addEventListener('visibilitychange', listener);
-      return () => doc.removeEventListener('visibilitychange', listener);
+      doc.addEventListener('freeze', onFreeze);
+      doc.addEventListener('resume', onResume);
+      return () => {
+        doc.removeEventListener('visibilitychange', listener);
+        doc.removeEventListener('freeze', onFreeze);
+        doc.removeEventListener('resume', onResume);
+      };
     },
   };
 }

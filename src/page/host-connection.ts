@@ -13,6 +13,11 @@ export interface HostConnection {
   onReplaced(callback: () => void): void;
   /** Closes this tab's link; the host itself lives on for the other tabs. */
   close(): void;
+  /**
+   * Leader hosts: the host stopped answering — restart it (this tab leads) or take the lead over
+   * from a frozen leader tab. Absent for a SharedWorker (the page falls back to a leader instead).
+   */
+  recover?(): void;
 }
 
 const noop = () => undefined;

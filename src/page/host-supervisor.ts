@@ -140,7 +140,9 @@ export class HostSupervisor {
     const phase = this.#phase;
     if (phase.name === 'recovering' || phase.name === 'closing' || phase.name === 'closed') return;
     this.#tab.onUnavailable(error);
-    if (this.#mode !== 'auto' || phase.host.kind !== 'shared-worker') return;
+    // A leader host that fell silent: restart it, or take the leadership over from a frozen leader.
+    if (phase.host.kind === 'leader') return phase.host.recover?.();
+    if (this.#mode !== 'auto') return;
     // Detach from the silent worker: should it wake up, it sees no tab, closes its socket after the
     // grace and releases the socket-owner lock to the leader host.
     const silent = phase.host;

@@ -9,6 +9,14 @@ import { cacheRemoteMethods, type HostConnection, unavailableHost } from './host
 /** How often a tab repeats `hello` while no leader host has answered (the leader may be starting). */
 export const LEADER_HELLO_INTERVAL_MS = 100;
 
+/** Web Lock that makes one tab, not all, take the leadership over from an unresponsive leader. */
+export const TAKE_OVER_LOCK = 'shared-session:leader-take-over';
+/** The take-over lock is kept this long, so that tabs noticing the same silence do not steal in turn. */
+export const TAKE_OVER_HOLD_MS = 5_000;
+
+/** Suffix of the leader worker's name when it takes over (see `hostSession`'s `takeOver`). */
+const TAKE_OVER_SUFFIX = ':take-over';
+
 /** Whether a leader-tab host can run here: Web Locks, BroadcastChannel and dedicated workers. */
 export function leaderHostSupported(): boolean {
   return (
@@ -48,19 +56,51 @@ export function connectLeaderHost(tabId: string, workerUrl: string | URL | undef
   let answered: (() => void) | undefined;
   let helloTimer: ReturnType<typeof setInterval> | undefined;
 
-  void locks
-    .request(LEADER_LOCK, { signal: resign.signal }, () => {
-      // This tab leads: its dedicated worker hosts the session until the tab dies.
-      worker =
-        workerUrl === undefined
-          ? new Worker(new URL('../worker.js', import.meta.url), { type: 'module', name: 'shared-session-leader' })
-          : new Worker(workerUrl, { type: 'module', name: 'shared-session-leader' });
-      worker.addEventListener('error', () =>
-        rejectFailed(new HostUnavailableError('the shared-session leader worker failed to start')),
-      );
-      return new Promise<void>((release) => resign.signal.addEventListener('abort', () => release()));
-    })
-    .catch(() => undefined); // aborted by close()
+  /** Whether this tab holds the leader lock (and so runs the leader host in its worker). */
+  let leading = false;
+  let queued: AbortController | undefined;
+
+  /** Starts the leader host in this tab's dedicated worker (`takeOver`: its host steals the socket). */
+  const startWorker = (takeOver: boolean) => {
+    worker?.terminate();
+    const name = takeOver ? `shared-session-leader${TAKE_OVER_SUFFIX}` : 'shared-session-leader';
+    const started =
+      workerUrl === undefined
+        ? new Worker(new URL('../worker.js', import.meta.url), { type: 'module', name })
+        : new Worker(workerUrl, { type: 'module', name });
+    started.addEventListener('error', () =>
+      rejectFailed(new HostUnavailableError('the shared-session leader worker failed to start')),
+    );
+    worker = started;
+  };
+
+  /**
+   * Asks for the leader lock: queued behind the current leader, or (`steal`) taken from a leader
+   * that stopped answering. Held until the tab closes; when another tab steals it, this tab stops
+   * its worker (its host is fenced by the stolen socket lock too) and queues again.
+   */
+  const elect = (steal: boolean) => {
+    queued?.abort();
+    const waiting = new AbortController();
+    queued = steal ? undefined : waiting;
+    const options: LockOptions = steal ? { steal: true } : { signal: waiting.signal };
+    locks
+      .request(LEADER_LOCK, options, () => {
+        // This tab leads: its dedicated worker hosts the session until the tab dies.
+        leading = true;
+        startWorker(steal);
+        return new Promise<void>((release) => resign.signal.addEventListener('abort', () => release()));
+      })
+      .catch(() => {
+        if (resign.signal.aborted || waiting.signal.aborted) return; // closed, or replaced by a steal
+        // Stolen by a tab that found this one unresponsive (it was frozen): follow the new leader.
+        leading = false;
+        worker?.terminate();
+        worker = undefined;
+        elect(false);
+        lookForHost();
+      });
+  };
 
   const sayHello = () => hosts.postMessage({ type: 'hello', tabId } satisfies HostsMessage);
   const lookForHost = () => {
@@ -84,6 +124,7 @@ export function connectLeaderHost(tabId: string, workerUrl: string | URL | undef
       lookForHost(); // a new leader took over: attach to it
     }
   });
+  elect(false);
   lookForHost();
 
   const ready = new Promise<void>((resolve) => (answered = resolve));
@@ -101,6 +142,24 @@ export function connectLeaderHost(tabId: string, workerUrl: string | URL | undef
     kind: 'leader',
     failed,
     onReplaced: (callback) => void replaced.on(callback),
+    recover: () => {
+      if (resign.signal.aborted) return;
+      if (leading) {
+        // This tab leads and its own host stopped answering (its worker died or hung): start a new
+        // one, which takes the socket over from the old one.
+        startWorker(true);
+        return;
+      }
+      // The leader tab stopped answering (frozen): one tab — whoever gets the take-over lock — steals
+      // the leadership; the others wait for its host to announce itself.
+      locks
+        .request(TAKE_OVER_LOCK, { ifAvailable: true }, async (lock) => {
+          if (!lock || leading) return;
+          elect(true);
+          await new Promise((resolve) => setTimeout(resolve, TAKE_OVER_HOLD_MS));
+        })
+        .catch(() => undefined);
+    },
     close: () => {
       clearInterval(helloTimer);
       resign.abort();

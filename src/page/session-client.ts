@@ -1,18 +1,24 @@
 import type { Remote } from 'comlink';
 import { SessionError } from '../errors/index.js';
 import type { SessionErrorType } from '../protocol/error-codes.js';
-import type {
-  ConnectionStatus,
-  HostApi,
-  HostEvent,
-  HostHello,
-  HostKind,
-  HostStats,
-  SessionInfo,
-  TabMessage,
-  TopicChange,
+import {
+  HISTORY_DEFAULT_LIMIT,
+  HISTORY_MAX_LIMIT,
+  type ConnectionStatus,
+  type HistoryPage,
+  type HistoryRequest,
+  type HostApi,
+  type HostEvent,
+  type HostHello,
+  type HostInspection,
+  type HostKind,
+  type HostStats,
+  type SessionInfo,
+  type TabMessage,
+  type TopicChange,
 } from '../protocol/host-api.js';
 import type { JsonValue } from '../protocol/messages.js';
+import { validateTopicName } from '../protocol/topic-name.js';
 import { Emitter } from '../shared/emitter.js';
 import { registerErrorTransfer } from '../shared/error-transfer.js';
 import { browserEnvironment } from './browser-environment.js';
@@ -51,6 +57,12 @@ export interface SessionClientOptions {
   host?: HostMode;
   /** URL of the host's worker script; default: the bundle shipped in the package. */
   workerUrl?: string | URL;
+  /**
+   * The host's log lines (connects, closes with code and reason, refreshes, failovers, handovers)
+   * in this tab: `true` prints them with `console.debug`, a function receives each line. Tokens
+   * never appear in them.
+   */
+  debug?: boolean | ((line: string) => void);
 }
 
 const HOST_MODES: readonly HostMode[] = ['auto', 'shared-worker', 'leader'];
@@ -87,6 +99,7 @@ export class SessionClient {
   #status: ConnectionStatus = 'UNINITIALIZED';
   #session: SessionInfo | undefined;
   #closed = false;
+  readonly #debug: ((line: string) => void) | undefined;
 
   /**
    * @param options - see {@link SessionClientOptions}
@@ -107,6 +120,15 @@ export class SessionClient {
       throw new TypeError('"host" must be "auto", "shared-worker" or "leader"');
     }
     const refreshOptions = validateRefreshOptions(options.refreshOptions);
+    if (options.debug !== undefined && typeof options.debug !== 'boolean' && typeof options.debug !== 'function') {
+      throw new TypeError('"debug" must be a boolean or a function');
+    }
+    this.#debug =
+      typeof options.debug === 'function'
+        ? options.debug
+        : options.debug
+          ? (line) => console.debug(`[shared-session] ${line}`)
+          : undefined;
     const env = environment ?? browserEnvironment(options.workerUrl);
     registerErrorTransfer();
     this.#intent = new SessionIntent(serverUrl, options.schema?.version);
@@ -320,7 +342,7 @@ export class SessionClient {
    * ```
    */
   subscribe(topic: string, onChange: (change: TopicChange) => void, options: SubscribeOptions = {}): () => void {
-    if (typeof topic !== 'string' || topic.length === 0) throw new TypeError('"topic" must be a non-empty string');
+    checkTopic(topic);
     if (typeof onChange !== 'function') throw new TypeError('"onChange" must be a function');
     const { since, onError } = options;
     if (since !== undefined && !(Number.isSafeInteger(since) && since >= 0)) {
@@ -345,7 +367,7 @@ export class SessionClient {
    * ```
    */
   async publish(topic: string, data: JsonValue): Promise<{ seq: number }> {
-    if (typeof topic !== 'string' || topic.length === 0) throw new TypeError('"topic" must be a non-empty string');
+    checkTopic(topic);
     if (this.#closed) throw closedError();
     return this.#topics.publish(topic, data);
   }
@@ -417,6 +439,57 @@ export class SessionClient {
    */
   async debugHostStats(): Promise<HostStats> {
     return this.#rpc.call((api) => api.inspect());
+  }
+
+  /**
+   * Everything the host can tell about itself, in one call: host kind and build, attached tabs,
+   * socket status and the last closes with code and reason, the session and its phase, token
+   * expiry and the refresh history (which tab answered, how long it took, failovers), topics with
+   * their cursors, the outbox, and the host's recent log lines. Never contains a token. This is
+   * what `<shared-session-devtools>` shows.
+   *
+   * @example
+   * ```ts
+   * const { closes, refreshHistory, topicList } = await client.inspect();
+   * console.table(closes); // [{ at, code: 1006, reason: '' }, …]
+   * ```
+   */
+  async inspect(): Promise<HostInspection> {
+    return this.#rpc.call((api) => api.inspect());
+  }
+
+  /**
+   * Older changes of a topic, oldest first: the `limit` changes (default
+   * {@link HISTORY_DEFAULT_LIMIT}, at most {@link HISTORY_MAX_LIMIT}) with seq < `before`
+   * (default: the newest). Answered from the host's cache when it holds the range, else from the
+   * server over the session's socket, permission-checked like `subscribe`. `hasMore` tells whether
+   * older changes exist before `changes[0]`; page back with `before: changes[0].seq`.
+   *
+   * @param topic - topic name
+   * @param options - `before` (a seq) and `limit`
+   * @throws `TypeError` for bad arguments; {@link SessionError} `FORBIDDEN`, `DISCONNECTED` (no
+   *   socket and nothing cached), `NO_ACTIVE_SESSION`
+   * @example
+   * ```ts
+   * let page = await client.history('room:42', { limit: 20 });
+   * while (page.hasMore) page = await client.history('room:42', { before: page.changes[0].seq, limit: 20 });
+   * ```
+   */
+  async history(topic: string, options: { before?: number; limit?: number } = {}): Promise<HistoryPage> {
+    checkTopic(topic);
+    if (typeof options !== 'object' || options === null) throw new TypeError('"options" must be an object');
+    const { before, limit } = options;
+    if (before !== undefined && !(Number.isSafeInteger(before) && before >= 1)) {
+      throw new TypeError('"before" must be a positive integer');
+    }
+    if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1 && limit <= HISTORY_MAX_LIMIT)) {
+      throw new TypeError(`"limit" must be an integer from 1 to ${HISTORY_MAX_LIMIT}`);
+    }
+    if (this.#closed) throw closedError();
+    const request: HistoryRequest = { topic };
+    if (before !== undefined) request.before = before;
+    if (limit !== undefined) request.limit = limit;
+    return this.#rpc.call((api) => api.history(this.#tabId, request));
   }
 
   /**
@@ -514,6 +587,12 @@ export class SessionClient {
         return;
       case 'reload':
         return globalThis.location?.reload();
+      case 'log':
+        return this.#debug?.(`${new Date(event.at).toISOString().slice(11, 23)} ${event.line}`);
+      case 'superseded':
+        // This tab's host was fenced (another leader took over while it was frozen); the leader
+        // connection follows the new leader and the supervisor re-attaches.
+        return this.#debug?.('the host was superseded by a newer leader');
     }
   }
 
@@ -534,4 +613,10 @@ function validateRefreshOptions(options: RefreshOptions | undefined): RefreshOpt
     throw new TypeError('"refreshOptions.interval" must be a positive number of milliseconds');
   }
   return options;
+}
+
+/** The protocol's topic-name rule, checked before a call leaves the tab. */
+function checkTopic(topic: unknown): asserts topic is string {
+  const problem = validateTopicName(topic);
+  if (problem !== undefined) throw new TypeError(problem);
 }

@@ -116,6 +116,27 @@ export interface SubscriptionRequest {
   since?: number;
 }
 
+/** Defaults and bounds of a history request (`client.history`). */
+export const HISTORY_DEFAULT_LIMIT = 50;
+/** The most changes one history request returns (the server may cap lower). */
+export const HISTORY_MAX_LIMIT = 500;
+
+/** A tab's request for older changes of a topic. */
+export interface HistoryRequest {
+  topic: string;
+  /** Only changes with a smaller seq; omitted: the newest. */
+  before?: number;
+  /** At most this many; default {@link HISTORY_DEFAULT_LIMIT}, at most {@link HISTORY_MAX_LIMIT}. */
+  limit?: number;
+}
+
+/** One page of a topic's history, oldest first (newest last). */
+export interface HistoryPage {
+  changes: TopicChange[];
+  /** Older changes exist before `changes[0]`. */
+  hasMore: boolean;
+}
+
 /** A `publish` from a tab. The tab chooses `clientId`, so it can wait for the result first. */
 export interface PublishRequest {
   clientId: string;
@@ -270,6 +291,8 @@ export interface HostApi {
   getSession(): Promise<SessionInfo | undefined>;
   subscribe(tabId: string, request: SubscriptionRequest): Promise<void>;
   unsubscribe(tabId: string, subId: string): Promise<void>;
+  /** Older changes of a topic: from the host's cache when it holds the range, else from the server. */
+  history(tabId: string, request: HistoryRequest): Promise<HistoryPage>;
   /** Stores the message in the outbox (IndexedDB) and resolves; the outcome arrives as a `publish-outcome` {@link TabMessage}. */
   publish(tabId: string, request: PublishRequest): Promise<void>;
   /** Everything the host can tell about itself (see {@link HostInspection}); no tokens. */

@@ -5,3 +5,4 @@ export type * from './messages.js';
 export type * from './host-api.js';
 export * from './parse.js';
 export * from './host-discovery.js';
+export * from './topic-name.js';

@@ -65,6 +65,20 @@ export interface PublishMessage {
   data: JsonValue;
 }
 
+/**
+ * Asks for older changes of a topic (served by servers that announce it; see PROTOCOL.md): the `limit` changes with seq < `before` (default: after the
+ * newest), oldest first. Permission-checked like `subscribe`. Answered by `history` or `error`.
+ */
+export interface HistoryRequestMessage {
+  type: 'history';
+  id: number;
+  topic: string;
+  /** Only changes with a smaller seq; omitted: the newest changes. */
+  before?: number;
+  /** At most this many (the server caps it). */
+  limit?: number;
+}
+
 /** Every frame a client may send. */
 export type ClientMessage =
   HelloMessage | UpdateTokenMessage | PingMessage | EndMessage | SubscribeMessage | UnsubscribeMessage | PublishMessage;
@@ -129,6 +143,16 @@ export interface PublishedMessage {
   duplicate: boolean;
 }
 
+/** Answer to `history`: older changes, oldest first. */
+export interface HistoryMessage {
+  type: 'history';
+  id: number;
+  topic: string;
+  changes: Omit<ChangeMessage, 'type'>[];
+  /** Older retained changes exist before `changes[0]`. */
+  hasMore: boolean;
+}
+
 /** A typed error: the answer to request `id`, or about a frame without one. */
 export interface ErrorMessage {
   type: 'error';
@@ -145,4 +169,5 @@ export type ServerMessage =
   | SubscribedMessage
   | ChangeMessage
   | PublishedMessage
+  | HistoryMessage
   | ErrorMessage;

@@ -2,7 +2,7 @@ import { SessionError } from '../errors/index.js';
 import type { SessionErrorCode } from '../protocol/error-codes.js';
 import type { InspectedPublish, PublishOutcome, PublishRequest } from '../protocol/host-api.js';
 import type { ServerMessage } from '../protocol/messages.js';
-import { MAX_TOPIC_LENGTH } from '../protocol/parse.js';
+import { validateTopicName } from '../protocol/topic-name.js';
 import { measureJson } from '../shared/json-size.js';
 import type { OutboxEntry, OutboxStore } from './outbox-store.js';
 import type { RequestBody } from './server-connection.js';
@@ -153,8 +153,9 @@ export class Outbox {
 }
 
 function validatePublish({ topic, data }: PublishRequest): void {
-  if (typeof topic !== 'string' || topic.length === 0 || topic.length > MAX_TOPIC_LENGTH) {
-    throw new SessionError('INVALID_ARGUMENT', `"topic" must be a string of 1–${MAX_TOPIC_LENGTH} characters`);
+  const problem = validateTopicName(topic);
+  if (problem !== undefined) {
+    throw new SessionError('INVALID_ARGUMENT', problem);
   }
   const measured = measureJson(data);
   if (!measured.ok) throw new SessionError('INVALID_ARGUMENT', measured.reason, { cause: measured.cause });

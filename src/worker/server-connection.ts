@@ -1,6 +1,12 @@
 import { SessionError } from '../errors/index.js';
 import { isFatalCloseCode } from '../protocol/close-codes.js';
-import type { ClientMessage, HelloMessage, ServerMessage, WelcomeMessage } from '../protocol/messages.js';
+import type {
+  ClientMessage,
+  HelloMessage,
+  HistoryRequestMessage,
+  ServerMessage,
+  WelcomeMessage,
+} from '../protocol/messages.js';
 import { parseServerMessage } from '../protocol/parse.js';
 import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { reconnectDelay } from './backoff.js';
@@ -79,7 +85,11 @@ export interface ServerConnectionOptions {
 
 /** A client frame that expects an answer, without its `id` (the connection assigns it). */
 export type RequestBody =
-  Extract<ClientMessage, { id: number }> extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
+  Extract<ClientMessage | HistoryRequestMessage, { id: number }> extends infer M
+    ? M extends { id: number }
+      ? Omit<M, 'id'>
+      : never
+    : never;
 
 interface Pending {
   resolve(message: ServerMessage): void;

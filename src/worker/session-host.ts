@@ -2,6 +2,8 @@ import * as Comlink from 'comlink';
 import { SessionError } from '../errors/index.js';
 import type {
   EventsPort,
+  HistoryPage,
+  HistoryRequest,
   HostApi,
   HostHello,
   HostInspection,
@@ -78,6 +80,8 @@ export class SessionHost implements HostApi {
   #graceTimer: TimerHandle | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #newerBuild: string | undefined;
+  /** Subscribes under way, by `tabId/subId`. */
+  readonly #adding = new Map<string, Promise<void>>();
 
   /** @param options - see {@link SessionHostOptions} */
   constructor(options: SessionHostOptions) {
@@ -231,14 +235,30 @@ export class SessionHost implements HostApi {
     await this.#topics.clear();
   }
 
-  async subscribe(tabId: string, request: SubscriptionRequest): Promise<void> {
+  subscribe(tabId: string, request: SubscriptionRequest): Promise<void> {
+    const key = `${tabId}/${request.subId}`;
+    const adding = this.#subscribe(tabId, request).finally(() => {
+      if (this.#adding.get(key) === adding) this.#adding.delete(key);
+    });
+    this.#adding.set(key, adding);
+    return adding;
+  }
+
+  async #subscribe(tabId: string, request: SubscriptionRequest): Promise<void> {
     await this.#queue; // a user switch in progress must finish first: never another user's cache
     if (!this.#tabs.get(tabId)) throw new SessionError('HOST_UNAVAILABLE', 'this tab is not attached to the host');
     await this.#topics.add(tabId, request);
   }
 
   async unsubscribe(tabId: string, subId: string): Promise<void> {
+    // An unsubscribe that overtakes its subscribe (still waiting) must not leave it behind.
+    await this.#adding.get(`${tabId}/${subId}`)?.catch(() => undefined);
     this.#topics.remove(tabId, subId);
+  }
+
+  async history(_tabId: string, request: HistoryRequest): Promise<HistoryPage> {
+    await this.#queue; // never another user's cache
+    return this.#topics.history(request);
   }
 
   async publish(tabId: string, request: PublishRequest): Promise<void> {

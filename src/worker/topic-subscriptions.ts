@@ -1,9 +1,17 @@
 import { SessionError } from '../errors/index.js';
 import type { SessionErrorCode } from '../protocol/error-codes.js';
-import type { InspectedTopic, SubscriptionRequest, TopicChange } from '../protocol/host-api.js';
+import type {
+  HistoryPage,
+  HistoryRequest,
+  InspectedTopic,
+  SubscriptionRequest,
+  TopicChange,
+} from '../protocol/host-api.js';
 import type { ChangeMessage, ServerMessage } from '../protocol/messages.js';
-import { MAX_TOPIC_LENGTH } from '../protocol/parse.js';
+import { validateTopicName } from '../protocol/topic-name.js';
 import type { RequestBody } from './server-connection.js';
+import { newTopic, subKey, type HostTopic } from './host-topic.js';
+import { topicHistory } from './topic-history.js';
 import type { TopicCacheStore } from './topic-cache-store.js';
 
 /** Changes kept per topic (memory and IndexedDB) for late subscribers and offline starts. */
@@ -25,35 +33,6 @@ export interface TopicDelivery {
   deliver(tabId: string, subId: string, changes: TopicChange[]): void;
   fail(tabId: string, subId: string, code: SessionErrorCode, message: string): void;
 }
-
-interface TabSubscription {
-  tabId: string;
-  subId: string;
-  /** Last seq delivered to the tab. */
-  delivered: number;
-}
-
-interface HostTopic {
-  name: string;
-  /** Highest seq received without a gap. */
-  cursor: number;
-  /** Newest changes, ascending and contiguous, ending at `cursor` when not empty. */
-  window: TopicChange[];
-  subs: Map<string, TabSubscription>;
-  /** `after` of the subscribe in flight or live on the current socket; undefined = none. */
-  requestedAfter: number | undefined;
-  /** Changes not yet written to IndexedDB. */
-  unsaved: TopicChange[];
-  /** Position of a replay of older changes the server is streaming (a backfill), if any. */
-  replayAt: number | undefined;
-  /** A subscribe request is waiting for its answer. */
-  awaitingAnswer: boolean;
-  /** The user whose cache was loaded into this topic. */
-  loadedFor: string | undefined;
-  loaded: Promise<void>;
-}
-
-const subKey = (tabId: string, subId: string) => `${tabId}\u0000${subId}`;
 
 /**
  * The host's topics: one server subscription per topic however many tabs subscribe (reference
@@ -86,13 +65,12 @@ export class TopicSubscriptions {
 
   /** Counters for `inspect()`. */
   stats(): { topics: number; tabSubscriptions: number; changesReceived: number } {
-    let tabSubscriptions = 0;
-    let live = 0;
-    for (const topic of this.#topics.values()) {
-      tabSubscriptions += topic.subs.size;
-      if (topic.requestedAfter !== undefined) live++;
-    }
-    return { topics: live, tabSubscriptions, changesReceived: this.#changesReceived };
+    const topics = this.inspect();
+    return {
+      topics: topics.filter((topic) => topic.live).length,
+      tabSubscriptions: topics.reduce((sum, topic) => sum + topic.subscribers, 0),
+      changesReceived: this.#changesReceived,
+    };
   }
 
   /** The topics as `inspect()` reports them. */
@@ -138,26 +116,16 @@ export class TopicSubscriptions {
   /** Adds a tab's subscription: cached changes first, then the rest from the server, then live. */
   async add(tabId: string, request: SubscriptionRequest): Promise<void> {
     const { subId, topic: name, since } = request;
-    if (typeof name !== 'string' || name.length === 0 || name.length > MAX_TOPIC_LENGTH) {
-      throw new SessionError('INVALID_ARGUMENT', `"topic" must be a string of 1–${MAX_TOPIC_LENGTH} characters`);
+    const problem = validateTopicName(name);
+    if (problem !== undefined) {
+      throw new SessionError('INVALID_ARGUMENT', problem);
     }
     if (since !== undefined && !(Number.isSafeInteger(since) && since >= 0)) {
       throw new SessionError('INVALID_ARGUMENT', '"since" must be a non-negative integer');
     }
     let topic = this.#topics.get(name);
     if (!topic) {
-      topic = {
-        name,
-        cursor: 0,
-        window: [],
-        subs: new Map(),
-        requestedAfter: undefined,
-        unsaved: [],
-        replayAt: undefined,
-        awaitingAnswer: false,
-        loadedFor: undefined,
-        loaded: Promise.resolve(),
-      };
+      topic = newTopic(name);
       topic.loaded = this.#load(topic);
       this.#topics.set(name, topic);
     }
@@ -183,6 +151,20 @@ export class TopicSubscriptions {
       for (const [key, sub] of topic.subs) if (sub.tabId === tabId) topic.subs.delete(key);
       this.#dropIfUnused(topic);
     }
+  }
+
+  /**
+   * Older changes of a topic (spec §3 `history`): from the host's cache when it holds the whole
+   * range, else from the server (permission-checked there like `subscribe`).
+   *
+   * @throws {@link SessionError} `INVALID_ARGUMENT`, `DISCONNECTED` (no socket and no cached range),
+   *   or the server's refusal (`FORBIDDEN`)
+   */
+  async history(request: HistoryRequest): Promise<HistoryPage> {
+    const topic = this.#topics.get(request.topic);
+    if (topic) await topic.loaded;
+    const cached = topic && { window: topic.window, cursor: topic.cursor, live: topic.requestedAfter !== undefined };
+    return topicHistory(request, cached, this.#link);
   }
 
   /** A socket was authenticated: subscribe every topic after its cursor. */

@@ -113,8 +113,9 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
             return { change: decodeChangeRecord(topic, seq, original), duplicate: true };
         }
         const seq = lastSeq(topic) + 1;
-        changes.put([topic, seq], text);
-        if (clientId !== undefined) dedup.put([topic, clientId], seq);
+        // Inside a transaction a put's promise settles with the transaction, which is awaited.
+        void changes.put([topic, seq], text);
+        if (clientId !== undefined) void dedup.put([topic, clientId], seq);
         return { change: storedChange(topic, seq, change), duplicate: false };
       });
       await root.flushed;

@@ -100,13 +100,16 @@ declare global {
 }
 
 /**
- * Whether the built `SessionClient` (the run's dist snapshot) declares `history`, which the
- * infinite and paginated hooks need.
+ * Whether the built package (the run's dist snapshot) serves topic history end to end — the
+ * page's `client.history` and the server's `history` request — which the infinite and paginated
+ * hooks need.
  */
 export function builtClientHasHistory(): boolean {
-  const dir = path.join(DIST_DIR, 'page');
-  return readdirSync(dir, { recursive: true })
-    .map(String)
-    .filter((file) => file.endsWith('.d.ts'))
-    .some((file) => /^\s*history\(/m.test(readFileSync(path.join(dir, file), 'utf8')));
+  const hasText = (dir: string, ending: string, pattern: RegExp) =>
+    readdirSync(path.join(DIST_DIR, dir), { recursive: true })
+      .map(String)
+      .filter((file) => file.endsWith(ending))
+      .some((file) => pattern.test(readFileSync(path.join(DIST_DIR, dir, file), 'utf8')));
+  // The page's `history` and the server's answer to the `history` request both have to be built.
+  return hasText('page', '.d.ts', /^\s*history\(/m) && hasText('server', '.js', /case 'history':/);
 }

@@ -16,7 +16,7 @@ declare global {
     /** Harness ids of the publishes this spec streams from a tab, in order. */
     scaleOutStream?: string[];
     /** The host's `changesReceived` when the socket first left OPEN. */
-    receivedAtDrop?: number;
+    receivedAtDrop?: number | undefined;
   }
 }
 

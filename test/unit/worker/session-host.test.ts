@@ -312,3 +312,18 @@ describe('fencing (a frozen leader that wakes after another took over)', () => {
     expect(sessionErrors(tab), 'not a session error: the session goes on elsewhere').toEqual([]);
   });
 });
+
+describe('subscribe and unsubscribe races', () => {
+  it('an unsubscribe that overtakes a pending subscribe leaves no tab subscription behind', async () => {
+    const { clock, host, attachTab, start } = await startHost();
+    const tab = await attachTab();
+    await start(tab, tokenFor(clock.now(), MINUTE));
+    const subscribing = host.subscribe(tab.tabId, { subId: 's1', topic: 'room' });
+    const unsubscribing = host.unsubscribe(tab.tabId, 's1'); // StrictMode: mount, unmount at once
+    await Promise.all([subscribing, unsubscribing]);
+    await clock.flush();
+    const { tabSubscriptions, topicList } = await host.inspect();
+    expect(tabSubscriptions).toBe(0);
+    expect(topicList).toEqual([]);
+  });
+});

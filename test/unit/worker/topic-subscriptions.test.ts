@@ -12,9 +12,17 @@ class FakeLink implements TopicLink {
   unsubscribed: string[] = [];
   head = 0;
   refuse = false;
+  /** The server's log for history requests. */
+  log: number[] = [];
   async request(body: RequestBody): Promise<ServerMessage> {
     this.requests.push(body);
     if (this.refuse) throw new SessionError('FORBIDDEN', 'no');
+    if (body.type === 'history') {
+      const before = body.before ?? this.log.length + 1;
+      const seqs = this.log.filter((seq) => seq < before).slice(-(body.limit ?? 50));
+      const changes = seqs.map((seq) => ({ topic: body.topic, seq, data: { n: seq }, publishedAt: 1000 + seq }));
+      return { type: 'history', id: 1, topic: body.topic, changes, hasMore: (seqs[0] ?? 1) > 1 };
+    }
     if (body.type !== 'subscribe') throw new Error('unexpected');
     return { type: 'subscribed', id: 1, topic: body.topic, head: this.head };
   }
@@ -215,5 +223,46 @@ describe('TopicSubscriptions across sessions', () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(await cache.load('alice', 't', 10)).toMatchObject({ cursor: 3 });
     expect((await cache.load('bob', 't', 10)).changes).toEqual([]);
+  });
+});
+
+describe('TopicSubscriptions history (spec §3 history)', () => {
+  it('answers from the cache when it holds the whole range, without asking the server', async () => {
+    const { topics } = setup();
+    const link = new FakeLink();
+    topics.onConnected(link);
+    await topics.add('tab1', { subId: 'a', topic: 't' });
+    for (let seq = 1; seq <= 30; seq++) topics.onChange(change(seq));
+    const newest = await topics.history({ topic: 't', limit: 10 });
+    expect(newest.changes.map((c) => c.seq)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+    expect(newest.hasMore).toBe(true);
+    const oldest = await topics.history({ topic: 't', before: 5, limit: 10 });
+    expect(oldest).toMatchObject({ hasMore: false });
+    expect(oldest.changes.map((c) => c.seq)).toEqual([1, 2, 3, 4]);
+    expect(link.requests.filter((r) => r.type === 'history')).toEqual([]);
+  });
+
+  it('asks the server for a range the cache does not hold', async () => {
+    const { topics } = setup(5); // a cache of 5 changes per topic
+    const link = new FakeLink();
+    link.log = Array.from({ length: 40 }, (_, i) => i + 1);
+    topics.onConnected(link);
+    await topics.add('tab1', { subId: 'a', topic: 't' });
+    for (let seq = 1; seq <= 40; seq++) topics.onChange(change(seq));
+    const page = await topics.history({ topic: 't', before: 20, limit: 3 });
+    expect(page.changes.map((c) => [c.topic, c.seq])).toEqual([
+      ['t', 17],
+      ['t', 18],
+      ['t', 19],
+    ]);
+    expect(link.requests.at(-1)).toEqual({ type: 'history', topic: 't', before: 20, limit: 3 });
+  });
+
+  it('refuses bad arguments with INVALID_ARGUMENT and an offline, uncached range with DISCONNECTED', async () => {
+    const { topics } = setup();
+    await expect(topics.history({ topic: 't', before: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(topics.history({ topic: 't', limit: 501 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(topics.history({ topic: 'a\u0007b' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(topics.history({ topic: 't' })).rejects.toMatchObject({ code: 'DISCONNECTED' });
   });
 });

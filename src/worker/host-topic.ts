@@ -1,0 +1,47 @@
+import type { TopicChange } from '../protocol/host-api.js';
+
+/** One tab's subscription to a topic. */
+export interface TabSubscription {
+  tabId: string;
+  subId: string;
+  /** Last seq delivered to the tab. */
+  delivered: number;
+}
+
+/** One topic as the host holds it for every tab that subscribed. */
+export interface HostTopic {
+  name: string;
+  /** Highest seq received without a gap. */
+  cursor: number;
+  /** Newest changes, ascending and contiguous, ending at `cursor` when not empty. */
+  window: TopicChange[];
+  subs: Map<string, TabSubscription>;
+  /** `after` of the subscribe in flight or live on the current socket; undefined = none. */
+  requestedAfter: number | undefined;
+  /** Changes not yet written to IndexedDB. */
+  unsaved: TopicChange[];
+  /** Position of a replay of older changes the server is streaming (a backfill), if any. */
+  replayAt: number | undefined;
+  /** A subscribe request is waiting for its answer. */
+  awaitingAnswer: boolean;
+  /** The user whose cache was loaded into this topic. */
+  loadedFor: string | undefined;
+  loaded: Promise<void>;
+}
+
+/** The key of a tab's subscription within a topic. */
+export const subKey = (tabId: string, subId: string) => `${tabId}\u0000${subId}`;
+
+/** A topic nobody received anything of yet. */
+export const newTopic = (name: string): HostTopic => ({
+  name,
+  cursor: 0,
+  window: [],
+  subs: new Map(),
+  requestedAfter: undefined,
+  unsaved: [],
+  replayAt: undefined,
+  awaitingAnswer: false,
+  loadedFor: undefined,
+  loaded: Promise.resolve(),
+});
