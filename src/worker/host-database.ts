@@ -22,6 +22,8 @@ export interface StoredSession {
   serverUrl: string;
   /** Only with `persistToken: true`. */
   token?: string;
+  /** The server's roles claim from its last `welcome` (`null`: the server uses `auth.verify`). */
+  rolesClaim?: string | null;
   updatedAt: number;
 }
 

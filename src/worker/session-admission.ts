@@ -1,10 +1,11 @@
-import { SessionError, SessionRolesMismatchError, TokenExpiredError, UnauthorizedError } from '../errors/index.js';
+import { type SessionError, SessionRolesMismatchError, UnauthorizedError } from '../errors/index.js';
 import type { SessionInfo, StartSessionRequest } from '../protocol/host-api.js';
-import { decodeTokenClaims, isExpired, sameRoles, type TokenClaims } from '../shared/token-claims.js';
-import type { HostedSession } from './hosted-session.js';
+import { isExpired, sameRoles, type TokenClaims } from '../shared/token-claims.js';
+import { heldToken, type HostedSession } from './hosted-session.js';
 import type { SessionController } from './session-controller.js';
 import type { AttachedTab } from './tab-registry.js';
 import { refreshForStart, type StartRefresh } from './token-refresher.js';
+import { replacementError, type TokenReading } from './token-rules.js';
 
 /**
  * What a token brought by a tab means for the session (spec §3–§4): join the running session or
@@ -24,14 +25,16 @@ export async function admitStart(
   tab: AttachedTab,
   request: StartSessionRequest,
 ): Promise<SessionInfo> {
-  let claims: TokenClaims;
+  let reading: TokenReading;
   try {
-    claims = decodeTokenClaims(request.token);
+    reading = session.identity.read(request.token);
   } catch (error) {
     if (!session.session) session.refuse('UNAUTHORIZED', (error as Error).message);
     throw error;
   }
   const current = session.session;
+  if (reading.kind === 'opaque') return admitOpaqueStart(session, tab, request);
+  let claims = reading.claims;
   if (current && current.userId === claims.userId && sameRoles(current.roles, claims.roles)) {
     // Registered first so that the join's refresh (an expired token) may call it; removed if refused.
     if (request.refresh) session.tabs.addRefresh(tab, request.refresh);
@@ -48,7 +51,10 @@ export async function admitStart(
 
   const stored = await session.persistence.load();
   const resumes = stored?.userId === claims.userId && stored.serverUrl === request.serverUrl;
-  if (resumes) session.restoreClockOffset(stored.clockOffsetMs);
+  if (resumes) {
+    session.restoreClockOffset(stored.clockOffsetMs);
+    session.identity.restore(stored);
+  }
   let token = request.token;
   let offline = false;
   if (isExpired(claims.expiresAt, session.serverNow())) {
@@ -74,10 +80,60 @@ export async function admitStart(
     expiresAt: claims.expiresAt,
     serverUrl: request.serverUrl,
     schemaVersion: request.schemaVersion,
+    tokenKind: 'jwt',
   };
   await session.begin(next, { connect: request.autoConnect, offline, resumed: resumes });
   return session.requireInfo();
 }
+
+/**
+ * A start with an opaque token (see `readToken`): the same token joins the running session; any
+ * other ends it and starts one whose user, roles and expiry the server's `welcome` tells — the start
+ * resolves once the server accepted the token (or rejects with its refusal, leaving no session).
+ */
+async function admitOpaqueStart(
+  session: SessionController,
+  tab: AttachedTab,
+  request: StartSessionRequest,
+): Promise<SessionInfo> {
+  const current = session.session;
+  if (current?.tokenKind === 'opaque' && heldToken(current, request.token)) {
+    if (request.refresh) session.tabs.addRefresh(tab, request.refresh);
+    if (request.autoConnect) session.apply({ type: 'connect' });
+    session.track();
+    return session.requireInfo();
+  }
+  if (current) session.end('a start with another token');
+  const stored = await session.persistence.load();
+  // Whose an opaque token is, only the server knows: resume only the very token that was stored.
+  const resumes = stored?.token === request.token && stored.serverUrl === request.serverUrl;
+  if (stored && !resumes) await session.persistence.forget();
+  if (resumes) session.restoreClockOffset(stored.clockOffsetMs);
+  if (request.refresh) session.tabs.addRefresh(tab, request.refresh);
+  const next: HostedSession = {
+    id: resumes ? stored.id : crypto.randomUUID(),
+    userId: resumes ? stored.userId : '',
+    roles: resumes ? [...stored.roles] : [],
+    token: request.token,
+    expiresAt: resumes ? stored.expiresAt : null,
+    serverUrl: request.serverUrl,
+    schemaVersion: request.schemaVersion,
+    tokenKind: 'opaque',
+  };
+  await session.begin(next, { connect: request.autoConnect, offline: false, resumed: resumes });
+  if (!request.autoConnect) return session.requireInfo();
+  try {
+    await session.identity.whenVerified(OPAQUE_VERIFY_TIMEOUT_MS);
+  } catch (error) {
+    if (request.refresh) tab.refresh.delete(request.refresh.refreshId);
+    session.discard(error as SessionError);
+    throw error;
+  }
+  return session.requireInfo();
+}
+
+/** How long a start with an opaque token waits for the server's verdict before it resolves unverified. */
+export const OPAQUE_VERIFY_TIMEOUT_MS = 15_000;
 
 /**
  * `updateSessionToken`: the same user's new token, sent on the live socket.
@@ -87,35 +143,15 @@ export async function admitStart(
  */
 export async function admitUpdate(session: SessionController, token: string): Promise<SessionInfo> {
   const current = session.require();
-  const claims = decodeTokenClaims(token);
-  checkReplacement(session, current, claims, 'the new token');
+  const reading = session.identity.read(token);
+  // An opaque token is checked by the server alone (other user: USER_MISMATCH; other roles: 4003).
+  const claims = reading.kind === 'jwt' ? reading.claims : undefined;
+  if (claims) checkReplacement(session, current, claims, 'the new token');
   await session.adopt(current, token, claims);
   // A session error stopped the socket: the app's new token is its way back.
   if (session.phase.name === 'failed') session.apply({ type: 'connect' });
   session.apply({ type: 'token' });
   return session.requireInfo();
-}
-
-/**
- * A replacement token must be the same user's, unexpired, with the same roles; other roles end
- * the session with ROLES_MISMATCH (spec §3).
- *
- * @throws `USER_MISMATCH`, {@link TokenExpiredError}, {@link SessionRolesMismatchError}
- */
-export function checkReplacement(
-  session: SessionController,
-  current: HostedSession,
-  claims: TokenClaims,
-  what: string,
-): void {
-  if (claims.userId !== current.userId) {
-    throw new SessionError('USER_MISMATCH', `${what} is for another user: call startSession(token) instead`);
-  }
-  if (isExpired(claims.expiresAt, session.serverNow())) throw new TokenExpiredError(`${what} has expired`);
-  if (!sameRoles(claims.roles, current.roles)) {
-    session.fail('ROLES_MISMATCH', `${what} carried other roles`);
-    throw new SessionRolesMismatchError();
-  }
 }
 
 /** A second `startSession` of the same user: join, upgrading the token only if it lives longer. */
@@ -168,4 +204,41 @@ function refuseExpiredStart(session: SessionController, hadHandler: boolean): Un
     : 'the token had expired before the session started';
   if (!session.session) session.refuse('UNAUTHORIZED', message);
   return new UnauthorizedError(message);
+}
+
+/**
+ * Throws why `claims` cannot replace the session's token (see {@link replacementError}); a token
+ * with other roles ends the session with ROLES_MISMATCH first. With `auth.verify` the server alone
+ * knows the roles: it refuses other roles itself (4003).
+ */
+function checkReplacement(session: SessionController, current: HostedSession, claims: TokenClaims, what: string) {
+  const compareRoles = session.identity.rolesClaim !== null;
+  const error = replacementError(current, claims, session.serverNow(), what, compareRoles);
+  if (!error) return;
+  if (error instanceof SessionRolesMismatchError) session.fail('ROLES_MISMATCH', error.message);
+  throw error;
+}
+
+/**
+ * A token a background refresh produced: checked like an update, then adopted (the refresher's
+ * `adopt`). `'stop'` ends the round: the session ended, failed, or failed with it (other roles).
+ *
+ * @param session - the host's session controller
+ * @param token - what the refresh handler returned
+ */
+export async function admitRefreshed(session: SessionController, token: string): Promise<'adopted' | 'stop'> {
+  const current = session.session as HostedSession | undefined;
+  if (!current || session.isStopped(current)) return 'stop';
+  const reading = session.identity.read(token);
+  const claims = reading.kind === 'jwt' ? reading.claims : undefined;
+  try {
+    if (claims) checkReplacement(session, current, claims, 'the refreshed token');
+  } catch (error) {
+    if (error instanceof SessionRolesMismatchError) return 'stop'; // the session failed with it
+    throw error;
+  }
+  await session.adopt(current, token, claims);
+  if (session.isStopped(current)) return 'stop';
+  session.apply({ type: 'token' });
+  return 'adopted';
 }

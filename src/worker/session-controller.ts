@@ -1,19 +1,19 @@
-import { NoActiveSessionError, SessionError, SessionRolesMismatchError } from '../errors/index.js';
-import type { SessionErrorType } from '../protocol/error-codes.js';
+import { createSessionError, NoActiveSessionError, SessionError } from '../errors/index.js';
+import { SESSION_ERROR_TYPES, type SessionErrorType } from '../protocol/error-codes.js';
 import type { ChangeMessage } from '../protocol/messages.js';
 import type { ConnectionStatus, HostInspection, HostKind, SessionInfo } from '../protocol/host-api.js';
 import type { Clock } from '../shared/clock.js';
-import { decodeTokenClaims, isExpired, type TokenClaims } from '../shared/token-claims.js';
+import { isExpired, rolesFromClaim, type TokenClaims } from '../shared/token-claims.js';
 import { ConnectionSupervisor } from './connection-supervisor.js';
 import type { HostLog } from './host-log.js';
 import type { ServerConnection, WebSocketFactory } from './server-connection.js';
 import { hasSession, IDLE, nextPhase, statusOf, type SessionEvent, type SessionPhase } from './session-phase.js';
-import { sessionInfoOf, type HostedSession } from './hosted-session.js';
+import { PREVIOUS_TOKENS_KEPT, sessionInfoOf, type HostedSession } from './hosted-session.js';
 import type { SessionPersistence } from './session-store.js';
 import type { AcquireOwnership } from './socket-owner-lock.js';
 import type { TabRegistry } from './tab-registry.js';
 import { describeRefreshOutcome, TokenRefresher, type RefreshOutcome } from './token-refresher.js';
-import { replacementError } from './token-rules.js';
+import { ServerIdentity } from './server-identity.js';
 
 /** What the session's data plane (topics, outbox) hears of the session. */
 export interface SessionDataHooks {
@@ -37,6 +37,11 @@ export interface SessionControllerOptions {
   log: HostLog;
   clock: Clock;
   data: SessionDataHooks;
+  /**
+   * Adopts a token a background refresh produced, or says why the round must stop (the admission
+   * rules, injected so that this module does not depend on them).
+   */
+  adoptRefreshed(session: SessionController, token: string): Promise<'adopted' | 'stop'>;
   /** The tab-visible status changed. */
   statusChanged(status: ConnectionStatus): void;
   createSocket?: WebSocketFactory | undefined;
@@ -52,19 +57,18 @@ export interface SessionControllerOptions {
  */
 export class SessionController {
   readonly #options: SessionControllerOptions;
-  readonly #tabs: TabRegistry;
-  readonly #log: HostLog;
   readonly #supervisor: ConnectionSupervisor;
   readonly #refresher: TokenRefresher;
   #phase: SessionPhase = IDLE;
   #session: HostedSession | undefined;
   #status: ConnectionStatus = 'UNINITIALIZED';
+  /** How the server judges tokens, and its word on the session's identity. */
+  readonly identity: ServerIdentity;
 
   /** @param options - see {@link SessionControllerOptions} */
   constructor(options: SessionControllerOptions) {
     this.#options = options;
-    this.#tabs = options.tabs;
-    this.#log = options.log;
+    this.identity = new ServerIdentity(options.clock);
     const { data } = options;
     this.#supervisor = new ConnectionSupervisor({
       buildId: options.buildId,
@@ -73,27 +77,33 @@ export class SessionController {
       acquireOwnership: options.acquireOwnership,
       events: {
         status: () => this.#publishStatus(),
-        connected: (connection) => {
+        connected: (connection, welcome) => {
+          const learned = this.identity.learn(this.#session, welcome);
+          if (learned?.newUser && this.#session) data.userChanged(this.#session.userId);
+          if (learned) this.#sessionChanged(this.#session);
           void this.#persist();
           this.track();
           data.connected(connection);
         },
         disconnected: () => data.disconnected(),
         change: (message) => data.change(message),
-        sessionError: (type, message) => this.fail(type, message),
+        sessionError: (type, message) => {
+          this.identity.refused(createSessionError(type, message));
+          this.fail(type, message);
+        },
         ended: () => this.end('the server ended the session'),
         fenced: () => {
           this.apply({ type: 'superseded' });
-          this.#tabs.broadcast({ type: 'superseded' });
+          this.#options.tabs.broadcast({ type: 'superseded' });
         },
-        log: (line) => this.#log.write(line),
+        log: (line) => this.#options.log.write(line),
       },
     });
     this.#refresher = new TokenRefresher(
       {
-        candidates: () => this.#tabs.refreshCandidates(),
-        interval: () => this.#tabs.refreshInterval(),
-        adopt: (token) => this.#adoptRefreshed(token),
+        candidates: () => this.#options.tabs.refreshCandidates(),
+        interval: () => this.#options.tabs.refreshInterval(),
+        adopt: (token) => options.adoptRefreshed(this, token),
         expired: () => this.#onLocalExpiry(),
         reported: (outcome, ms) => this.#onRefreshRound(outcome, ms),
       },
@@ -140,7 +150,7 @@ export class SessionController {
 
   /** What tabs learn of the session. */
   info(): SessionInfo | undefined {
-    return this.#session && sessionInfoOf(this.#session, this.#tabs.size);
+    return this.#session && sessionInfoOf(this.#session, this.#options.tabs.size);
   }
 
   /** (Re)arms the refresher for the current token and the tabs' handlers (call when either changed). */
@@ -193,7 +203,7 @@ export class SessionController {
 
   /** The tabs of this host. */
   get tabs(): TabRegistry {
-    return this.#tabs;
+    return this.#options.tabs;
   }
 
   /** The server's clock, as far as the host knows it. */
@@ -201,15 +211,9 @@ export class SessionController {
     return this.#supervisor.serverNow();
   }
 
-  /**
-   * Throws why `claims` cannot replace the session's token (see {@link replacementError}); a token
-   * with other roles ends the session with ROLES_MISMATCH first.
-   */
-  checkReplacement(current: HostedSession, claims: TokenClaims, what: string): void {
-    const error = replacementError(current, claims, this.serverNow(), what);
-    if (!error) return;
-    if (error instanceof SessionRolesMismatchError) this.fail('ROLES_MISMATCH', error.message);
-    throw error;
+  /** Whether `session` is no longer the running one, or a session error stopped it. */
+  isStopped(session: HostedSession): boolean {
+    return this.#session !== session || this.#phase.name === 'failed';
   }
 
   /** Restores the clock offset of a stored session being resumed (until its first `welcome`). */
@@ -226,8 +230,9 @@ export class SessionController {
    */
   async begin(session: HostedSession, start: { connect: boolean; offline: boolean; resumed: boolean }): Promise<void> {
     this.#session = session;
-    this.#options.data.userChanged(session.userId);
-    this.#log.write(`session ${start.resumed ? 'resumed' : 'started'} for ${session.userId}`);
+    // An opaque token's user is known from the server's welcome (see `#learn`).
+    if (session.userId !== '') this.#options.data.userChanged(session.userId);
+    this.#options.log.write(`session ${start.resumed ? 'resumed' : 'started'} for ${session.userId}`);
     await this.#persist();
     this.#sessionChanged(session);
     this.track(true);
@@ -242,10 +247,10 @@ export class SessionController {
    */
   end(why: string): void {
     if (!this.#session) return;
-    this.#log.write(`session ended: ${why}`);
+    this.#options.log.write(`session ended: ${why}`);
     this.#supervisor.stop(true);
     this.#refresher.stop();
-    this.#tabs.clearRefresh();
+    this.#options.tabs.clearRefresh();
     this.#session = undefined;
     this.#options.data.userChanged(undefined);
     void this.#options.persistence.forget();
@@ -256,52 +261,54 @@ export class SessionController {
   /** A session error: socket closed, no reconnect or refresh until a new token, every tab told. */
   fail(type: SessionErrorType, message: string): void {
     if (!this.#session || this.#phase.name === 'failed') return;
-    this.#log.write(`session error ${type}: ${message}`);
+    this.#options.log.write(`session error ${type}: ${message}`);
     this.apply({ type: 'fail', error: type });
-    this.#tabs.broadcast({ type: 'session-error', error: type, message });
+    this.#options.tabs.broadcast({ type: 'session-error', error: type, message });
   }
 
   /**
    * Makes `token` the session's token and, when connected, sends it on the live socket. Throws the
    * server's typed refusal; a token that could not be sent (disconnected) is used at the next hello.
    */
-  async adopt(session: HostedSession, token: string, claims: TokenClaims): Promise<void> {
+  async adopt(session: HostedSession, token: string, claims: TokenClaims | undefined): Promise<void> {
     const connection = this.#supervisor.open;
+    let answer: { expiresAt?: number | null; roles?: unknown } | undefined;
     if (connection && this.#phase.name !== 'failed') {
       try {
-        await connection.request({ type: 'update-token', token });
+        const reply = await connection.request({ type: 'update-token', token });
+        if (reply.type === 'token-updated') answer = reply;
       } catch (error) {
         const code = (error as SessionError).code;
         if (code !== 'DISCONNECTED' && code !== 'TIMEOUT') throw error;
       }
     }
+    if (session.token !== token) {
+      session.previousTokens = [...(session.previousTokens ?? []), session.token].slice(-PREVIOUS_TOKENS_KEPT);
+    }
     session.token = token;
-    session.expiresAt = claims.expiresAt;
+    // The server's answer is authoritative (custom claims, opaque tokens); else the token's own `exp`.
+    session.expiresAt = answer?.expiresAt !== undefined ? answer.expiresAt : (claims?.expiresAt ?? session.expiresAt);
+    if (answer?.roles !== undefined) session.roles = rolesFromClaim(answer.roles);
     await this.#persist();
     this.#sessionChanged(session);
     this.track();
   }
 
-  /** A token from a background refresh: checked like an update, then adopted. */
-  async #adoptRefreshed(token: string): Promise<'adopted' | 'stop'> {
-    const session = this.#session;
-    if (!session || this.#isStopped(session)) return 'stop';
-    const claims = decodeTokenClaims(token);
-    try {
-      this.checkReplacement(session, claims, 'the refreshed token');
-    } catch (error) {
-      if (error instanceof SessionRolesMismatchError) return 'stop'; // the session failed with it
-      throw error;
-    }
-    await this.adopt(session, token, claims);
-    if (this.#isStopped(session)) return 'stop';
-    this.apply({ type: 'token' });
-    return 'adopted';
-  }
-
-  /** Whether `session` is no longer the running one, or a session error stopped it. */
-  #isStopped(session: HostedSession): boolean {
-    return this.#session !== session || this.#phase.name === 'failed';
+  /**
+   * A start the server refused (an opaque token it did not accept): no session is left behind; the
+   * error already reached every tab.
+   */
+  discard(error: SessionError): void {
+    if (!this.#session) return;
+    this.#options.log.write(`start refused by the server: ${error.code}`);
+    this.#supervisor.stop();
+    this.#refresher.stop();
+    this.#session = undefined;
+    this.#options.data.userChanged(undefined);
+    void this.#options.persistence.forget();
+    this.apply({ type: 'end' });
+    this.apply({ type: 'refuse', error: isSessionErrorType(error.code) ? error.code : 'UNAUTHORIZED' });
+    this.#sessionChanged(undefined);
   }
 
   #onLocalExpiry(): void {
@@ -313,7 +320,7 @@ export class SessionController {
 
   #onRefreshRound(outcome: RefreshOutcome, ms: number): void {
     const line = describeRefreshOutcome(outcome, ms);
-    if (line) this.#log.write(line);
+    if (line) this.#options.log.write(line);
     // Resumed offline with an expired token, and the app has none: the session cannot go on.
     if (outcome.type === 'no-token' && this.#phase.name === 'awaiting-token') {
       this.fail('UNAUTHORIZED', 'the token had expired and no new one was given');
@@ -322,9 +329,9 @@ export class SessionController {
 
   /** A start that never produced a session: status CLOSED and the error reaches every tab. */
   refuse(type: SessionErrorType, message: string): void {
-    this.#log.write(`start refused: ${type} ${message}`);
+    this.#options.log.write(`start refused: ${type} ${message}`);
     this.apply({ type: 'refuse', error: type });
-    this.#tabs.broadcast({ type: 'session-error', error: type, message });
+    this.#options.tabs.broadcast({ type: 'session-error', error: type, message });
   }
 
   /** Applies an event to the phase, then the effects of leaving and entering phases. */
@@ -349,7 +356,7 @@ export class SessionController {
     if (!session || this.#supervisor.isRunningFor(session.serverUrl)) return;
     if (isExpired(session.expiresAt, this.#supervisor.serverNow())) {
       // Never dial with an expired token: refresh first (its token brings the socket), or end.
-      if (this.#tabs.hasRefreshHandler()) void this.#refresher.refreshNow();
+      if (this.#options.tabs.hasRefreshHandler()) void this.#refresher.refreshNow();
       else this.fail('TOKEN_EXPIRED', 'the token expired while disconnected');
       return;
     }
@@ -370,8 +377,9 @@ export class SessionController {
 
   /** Every tab hears of the session; leader hosts also share the token (the next leader resumes with it). */
   #sessionChanged(session: HostedSession | undefined): void {
-    this.#tabs.broadcast({ type: 'session', session: this.info() });
-    if (session && this.#options.kind === 'leader') this.#tabs.broadcast({ type: 'token', token: session.token });
+    this.#options.tabs.broadcast({ type: 'session', session: this.info() });
+    if (session && this.#options.kind === 'leader')
+      this.#options.tabs.broadcast({ type: 'token', token: session.token });
   }
 
   /** The running session, or `NoActiveSessionError`. */
@@ -388,6 +396,10 @@ export class SessionController {
   }
 
   async #persist(): Promise<void> {
-    if (this.#session) await this.#options.persistence.save(this.#session, this.#supervisor.clockOffsetMs);
+    const view = { rolesClaim: this.identity.rolesClaim };
+    if (this.#session) await this.#options.persistence.save(this.#session, this.#supervisor.clockOffsetMs, view);
   }
 }
+
+const isSessionErrorType = (code: string): code is SessionErrorType =>
+  (SESSION_ERROR_TYPES as readonly string[]).includes(code);

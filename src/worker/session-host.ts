@@ -21,7 +21,7 @@ import { HostLog } from './host-log.js';
 import { Outbox } from './outbox.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { WebSocketFactory } from './server-connection.js';
-import { admitStart, admitUpdate } from './session-admission.js';
+import { admitRefreshed, admitStart, admitUpdate } from './session-admission.js';
 import { SessionController } from './session-controller.js';
 import { SessionPersistence, type SessionStore } from './session-store.js';
 import { acquireSocketOwnership, type AcquireOwnership } from './socket-owner-lock.js';
@@ -111,6 +111,7 @@ export class SessionHost implements HostApi {
       createSocket: options.createSocket,
       acquireOwnership: options.acquireOwnership ?? acquireSocketOwnership,
       statusChanged: (status) => this.#tabs.broadcast({ type: 'status', status }),
+      adoptRefreshed: admitRefreshed,
       data: {
         userChanged: (userId) => {
           this.#topics.setUser(userId);

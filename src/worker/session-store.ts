@@ -16,13 +16,18 @@ export interface PersistedIdentity {
   token: string;
 }
 
+/** What the host learned of the server's token rules (persisted with the session). */
+export interface ServerView {
+  rolesClaim: string | null | undefined;
+}
+
 /**
  * The record kept in IndexedDB for a running session: enough to resume it after every tab closed
  * (same id, clock offset) without the raw token unless the app chose `persistToken`.
  */
 export function storedSessionOf(
   session: PersistedIdentity,
-  context: { clockOffsetMs: number; buildId: string; persistToken: boolean; now: number },
+  context: { clockOffsetMs: number; buildId: string; persistToken: boolean; now: number } & ServerView,
 ): StoredSession {
   const stored: StoredSession = {
     id: session.id,
@@ -35,6 +40,7 @@ export function storedSessionOf(
     updatedAt: context.now,
   };
   if (context.persistToken) stored.token = session.token;
+  if (context.rolesClaim !== undefined) stored.rolesClaim = context.rolesClaim;
   return stored;
 }
 
@@ -90,11 +96,10 @@ export class SessionPersistence {
   }
 
   /** Writes the running session's record. */
-  async save(session: PersistedIdentity, clockOffsetMs: number): Promise<void> {
+  async save(session: PersistedIdentity, clockOffsetMs: number, view: ServerView): Promise<void> {
     const { buildId, persistToken, clock } = this.#context;
-    await (
-      await this.#store
-    ).saveSession(storedSessionOf(session, { clockOffsetMs, buildId, persistToken, now: clock.now() }));
+    const stored = storedSessionOf(session, { clockOffsetMs, buildId, persistToken, now: clock.now(), ...view });
+    await (await this.#store).saveSession(stored);
   }
 
   /** The stored record, if any. */

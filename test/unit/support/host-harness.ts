@@ -26,6 +26,12 @@ export class FakeServer {
   onHello: (socket: FakeSocket) => HelloReply = () => ({ welcome: true });
   /** Token updates received, in order. */
   readonly tokenUpdates: string[] = [];
+  /**
+   * What the server makes of a token (its verification): by default a JWT's `sub`, `roles` and
+   * `exp` with roles claim `roles`; return `undefined` to refuse the token (4001 at hello, an
+   * UNAUTHORIZED error on update).
+   */
+  verify: (token: string) => FakeIdentity | undefined = readFakeJwt;
 
   constructor(clock: FakeClock) {
     this.clock = clock;
@@ -50,22 +56,35 @@ export class FakeServer {
         const reply = this.onHello(socket);
         if ('close' in reply) return socket.serverClose(reply.close, reply.reason ?? '');
         if ('silent' in reply) return;
+        const identity = this.verify(message.token);
+        if (!identity) return socket.serverClose(4001, 'token refused');
         socket.deliver({
           type: 'welcome',
           protocol: message.protocol,
           sessionId: message.sessionId,
-          userId: 'alice',
-          roles: [],
-          expiresAt: null,
+          userId: identity.userId,
+          roles: identity.roles,
+          expiresAt: identity.expiresAt,
+          rolesClaim: identity.rolesClaim,
           serverTime: this.clock.now() + this.skewMs,
           resumed: false,
-        });
+        } as ServerMessage);
         if (reply.thenClose !== undefined) socket.serverClose(reply.thenClose);
         return;
       }
-      case 'update-token':
+      case 'update-token': {
         this.tokenUpdates.push(message.token);
-        return socket.deliver({ type: 'token-updated', id: message.id, expiresAt: null });
+        const identity = this.verify(message.token);
+        if (!identity) {
+          return socket.deliver({ type: 'error', id: message.id, code: 'UNAUTHORIZED', message: 'token refused' });
+        }
+        return socket.deliver({
+          type: 'token-updated',
+          id: message.id,
+          expiresAt: identity.expiresAt,
+          roles: identity.roles,
+        } as ServerMessage);
+      }
       case 'ping':
         return socket.deliver({ type: 'pong', id: message.id, serverTime: this.clock.now() + this.skewMs });
       case 'subscribe':
@@ -75,6 +94,37 @@ export class FakeServer {
       default:
         return;
     }
+  }
+}
+
+/** What the fake server learned from a token. */
+export interface FakeIdentity {
+  userId: string;
+  roles: string[];
+  expiresAt: number | null;
+  /** What `welcome.rolesClaim` says (`null`: the server verifies through `auth.verify`). */
+  rolesClaim: string | null;
+}
+
+/** The default verification: an unsigned read of a JWT's `sub`, `roles` and `exp` (claim `roles`). */
+export function readFakeJwt(token: string): FakeIdentity | undefined {
+  const payload = token.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as {
+      sub?: string;
+      roles?: string[];
+      exp?: number;
+    };
+    if (typeof claims.sub !== 'string') return undefined;
+    return {
+      userId: claims.sub,
+      roles: [...(claims.roles ?? [])].sort(),
+      expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : null,
+      rolesClaim: 'roles',
+    };
+  } catch {
+    return undefined;
   }
 }
 
@@ -214,10 +264,15 @@ const base64url = (value: string | Buffer) => Buffer.from(value).toString('base6
  * `ttlMs` is null. Signed synchronously with node:crypto, so that a refresh handler answering with
  * it settles within the fake clock's microtask flush (WebCrypto signing would resolve on a thread).
  */
-export function tokenFor(now: number, ttlMs: number | null, claims: { sub?: string; roles?: string[] } = {}): string {
+export function tokenFor(
+  now: number,
+  ttlMs: number | null,
+  claims: { sub?: string; roles?: string[] } & Record<string, unknown> = {},
+): string {
   const payload: Record<string, unknown> = {
+    roles: [],
+    ...claims,
     sub: claims.sub ?? 'alice',
-    roles: claims.roles ?? [],
     iat: Math.floor(now / 1000),
   };
   if (ttlMs !== null) payload.exp = Math.floor((now + ttlMs) / 1000);

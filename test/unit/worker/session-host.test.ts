@@ -327,3 +327,76 @@ describe('subscribe and unsubscribe races', () => {
     expect(topicList).toEqual([]);
   });
 });
+
+describe('identity from the server (custom roles claims, opaque tokens)', () => {
+  it('takes roles from the welcome when the server reads another claim, and compares refreshes by it', async () => {
+    const { clock, server, host, attachTab, start } = await startHost();
+    // The server reads roles from `scope` (a space-separated string, as OAuth scopes are).
+    server.verify = (token) => {
+      const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+      return {
+        userId: claims.sub,
+        roles: String(claims.scope).split(' ').sort(),
+        expiresAt: claims.exp * 1000,
+        rolesClaim: 'scope',
+      };
+    };
+    const tab = await attachTab();
+    tab.handler = async () => tokenFor(clock.now(), MINUTE, { scope: 'read write' });
+    await start(tab, tokenFor(clock.now(), MINUTE, { scope: 'write read' }), {});
+    await clock.flush();
+    expect((await host.getSession())?.roles).toEqual(['read', 'write']);
+    await clock.advance(MINUTE);
+    expect(sessionErrors(tab), 'same scope, other order: the same roles').toEqual([]);
+    expect(server.tokenUpdates).toHaveLength(1);
+
+    tab.handler = async () => tokenFor(clock.now(), MINUTE, { scope: 'admin' });
+    await clock.advance(MINUTE);
+    expect(sessionErrors(tab)).toEqual(['ROLES_MISMATCH']);
+  });
+
+  it('starts a session with an opaque token once the server welcomed it, with the user, roles and expiry it says', async () => {
+    const { clock, server, attachTab, start } = await startHost();
+    server.verify = (token) =>
+      token.startsWith('db-session-')
+        ? { userId: 'bob', roles: ['member'], expiresAt: clock.now() + MINUTE, rolesClaim: null }
+        : undefined;
+    const tab = await attachTab();
+    tab.handler = async () => `db-session-${clock.now()}`;
+    const info = await start(tab, 'db-session-1', {});
+    expect(info).toMatchObject({ userId: 'bob', roles: ['member'], expiresAt: clock.now() + MINUTE });
+    const t0 = clock.now();
+    await clock.advance(MINUTE);
+    expect(tab.refreshCalls, 'refreshed 1 s before the expiry the server told').toEqual([
+      t0 + MINUTE - REFRESH_LEAD_MS,
+    ]);
+    expect(server.tokenUpdates).toEqual([`db-session-${t0 + MINUTE - REFRESH_LEAD_MS}`]);
+    expect(sessionErrors(tab)).toEqual([]);
+
+    const second = await attachTab();
+    const joined = await start(second, 'db-session-1'); // another tab with the same stored token
+    expect(joined.id).toBe(info.id);
+    expect(server.sockets).toHaveLength(1);
+  });
+
+  it('refuses an opaque token the server refuses with UNAUTHORIZED, leaving no session', async () => {
+    const { clock, server, host, attachTab, start } = await startHost();
+    server.verify = () => undefined;
+    const tab = await attachTab();
+    await expect(start(tab, 'not-a-jwt')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(sessionErrors(tab)).toEqual(['UNAUTHORIZED']);
+    expect(await host.getSession()).toBeUndefined();
+    expect(statuses(tab).at(-1)).toBe('CLOSED');
+    await clock.advance(MINUTE);
+    expect(server.sockets, 'no reconnect').toHaveLength(1);
+  });
+
+  it('refuses a value that is not a JWT at once when the server is known to verify JWTs', async () => {
+    const { clock, server, host, attachTab, start } = await startHost();
+    const tab = await attachTab();
+    await start(tab, tokenFor(clock.now(), MINUTE));
+    await clock.flush();
+    await expect(host.updateSessionToken(tab.tabId, 'not-a-jwt')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(server.tokenUpdates, 'nothing sent').toEqual([]);
+  });
+});
