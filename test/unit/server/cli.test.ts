@@ -53,8 +53,9 @@ describe('runCli', () => {
       '3',
       '--memory',
     ]);
+    const http = cli.server.url.replace('ws', 'http');
     expect(cli.out[0]).toBe(
-      `shared-session-server listening on ${cli.server.url} (health: ${cli.server.url.replace('ws', 'http')}/health)`,
+      `shared-session-server listening on ${cli.server.url} (health: ${http}/health, metrics: ${http}/metrics)`,
     );
     const { client, welcome } = await connectSession(cli.server, await mint(), { schemaVersion: 3 });
     expect(welcome.type).toBe('welcome');
