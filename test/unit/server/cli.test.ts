@@ -226,11 +226,7 @@ describe('runCli', () => {
   it.each([
     ['a missing file', async () => '/nonexistent/permissions.json', 'cannot read --permissions'],
     ['a file that is not JSON', async () => file('{ not json'), 'is not valid JSON'],
-    [
-      'a rule that is not an object',
-      async () => file('{"news:*": true}'),
-      'must be an object { read?, write? }',
-    ],
+    ['a rule that is not an object', async () => file('{"news:*": true}'), 'must be an object { read?, write? }'],
     [
       'roles that are not strings',
       async () => file('{"news:*": {"read": [1]}}'),
