@@ -45,6 +45,7 @@ export {
   type HealthReport,
   type OperationsHandler,
   type OperationsOptions,
+  type ServerCounts,
 } from './operations/endpoints.js';
 export {
   DEFAULT_JWKS_CACHE_MAX_AGE_MS,

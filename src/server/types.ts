@@ -2,8 +2,7 @@ import type { JsonValue } from '../protocol/messages.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from './logger.js';
-import type { OperationsCounts } from './operations/counters.js';
-import type { HealthReport, OperationsHandler, OperationsOptions } from './operations/endpoints.js';
+import type { HealthReport, OperationsHandler, OperationsOptions, ServerCounts } from './operations/endpoints.js';
 import type { AttachOptions } from './transport/attach.js';
 import type { TopicStoreOption } from './open-store.js';
 import type { SessionRegistry } from './session/registry.js';
@@ -122,21 +121,7 @@ export interface SessionServerOptions extends AttachOptions {
  * const { sockets, socketsByUser } = server.stats();
  * ```
  */
-export interface SessionServerStats extends OperationsCounts {
-  /** Distinct session ids with at least one open authenticated socket. */
-  sessions: number;
-  /** Open sockets, authenticated or not. */
-  sockets: number;
-  /** Connection-level topic subscriptions (a connection subscribed to 3 topics counts 3). */
-  subscriptions: number;
-  /** Shared fan-out groups: one per (topic, effective read permission) that has subscribers. */
-  topics: number;
-  /** `change` frames sent since the server started (catch-up and live, all connections). */
-  changesSent: number;
-  /** Changes appended since the server started, from clients and `publish()`; duplicates excluded. */
-  changesStored: number;
-  /** Sockets accepted since the server started. */
-  socketsOpened: number;
+export interface SessionServerStats extends ServerCounts {
   /**
    * Open authenticated sockets per user (`sub`): in the process only (the testing kit's
    * `socketsForUser` reads it); never served over HTTP.

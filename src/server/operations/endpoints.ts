@@ -61,14 +61,30 @@ export interface OperationsOptions {
   metricsPath?: string | false;
 }
 
-/** The server's counts the endpoints report: no user ids. */
+/**
+ * The server's counts: what `stats()`, `GET /health` and `GET /metrics` report, without user ids.
+ *
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const { sessions, sockets }: ServerCounts = server.stats();
+ * ```
+ */
 export interface ServerCounts extends OperationsCounts {
+  /** Distinct session ids with at least one open authenticated socket. */
   sessions: number;
+  /** Open sockets, authenticated or not. */
   sockets: number;
+  /** Connection-level topic subscriptions (a connection subscribed to 3 topics counts 3). */
   subscriptions: number;
+  /** Shared fan-out groups: one per (topic, effective read permission) that has subscribers. */
   topics: number;
+  /** `change` frames sent since the server started (catch-up and live, all connections). */
   changesSent: number;
+  /** Changes appended since the server started, from clients and `publish()`; duplicates excluded. */
   changesStored: number;
+  /** Sockets accepted since the server started. */
   socketsOpened: number;
 }
 

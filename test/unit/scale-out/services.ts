@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { HealthReport } from '../../../src/server/index.js';
 
 /** How long a service may take to start before the test gives up. */
 export const SERVICE_START_TIMEOUT_MS = 15_000;
@@ -377,17 +378,8 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-/** What `GET /health` answers (`HealthReport`: the counts of `SessionServerStats`, no user ids). */
-export interface HealthStats {
-  sessions: number;
-  sockets: number;
-  subscriptions: number;
-  topics: number;
-  changesSent: number;
-  changesStored: number;
-  socketsOpened: number;
-  ready: boolean;
-}
+/** What `GET /health` answers: readiness and the server's counts, no user ids. */
+export type HealthStats = HealthReport;
 
 /** Options of {@link startServerProcess}. */
 export interface ServerProcessOptions {
