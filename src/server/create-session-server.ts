@@ -139,7 +139,13 @@ export async function createSessionServer(options: SessionServerOptions): Promis
       const connection = new Connection(ws, connectionHost, resolved.helloTimeoutMs);
       sockets.set(ws, connection);
       heartbeat.track(ws);
-      ws.once('close', (code: number) => counters.closed(code));
+      ws.once('close', (code: number) => {
+        counters.closed(code);
+        const session = connection.session;
+        if (session !== undefined) {
+          logger.debug({ sessionId: session.sessionId, sub: session.userId, code }, 'session socket closed');
+        }
+      });
       if (closing !== undefined) connection.close(CloseCode.SERVER_SHUTDOWN, 'server shutting down');
       return connection;
     },

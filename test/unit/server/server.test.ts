@@ -199,6 +199,8 @@ describe('logging', () => {
     await client.closed;
     expect(lines).toContain('debug session created {"sessionId":"session-1","sub":"alice"}');
     expect(lines).toContain('debug session ended {"sessionId":"session-1","sub":"alice"}');
+    const closedLine = 'debug session socket closed {"sessionId":"session-1","sub":"alice","code":4005}';
+    await waitFor(() => lines.includes(closedLine));
     expect(lines).toContain(
       'debug hello refused {"sessionId":"session-2","code":4001,"reason":"token signature invalid"}',
     );
