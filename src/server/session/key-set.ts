@@ -67,6 +67,19 @@ export const DEFAULT_JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
 export const DEFAULT_JWKS_STALE_IF_ERROR_MS = 60 * 60_000;
 
 /**
+ * After a failed fetch, how long hellos do not fetch again (1 s): they are answered from the last
+ * keys (stale-if-error) or refused with 1013 at once, so an outage with thousands of reconnecting
+ * hosts costs the provider one fetch a second, not one per hello.
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * createSessionServer({ auth: { jwksUrl, jwks: { retryAfterMs: DEFAULT_JWKS_RETRY_AFTER_MS * 5 } } });
+ * ```
+ */
+export const DEFAULT_JWKS_RETRY_AFTER_MS = 1_000;
+
+/**
  * Tuning of the remote key set (`auth.jwks`); every field defaults to its `DEFAULT_JWKS_*` constant.
  *
  * Import from `shared-session/server`.
@@ -85,6 +98,8 @@ export interface JwksOptions {
   cacheMaxAgeMs?: number;
   /** The last keys keep working this long after their fetch when fetching fails. Default {@link DEFAULT_JWKS_STALE_IF_ERROR_MS}. */
   staleIfErrorMs?: number;
+  /** No new fetch this long after a failed one. Default {@link DEFAULT_JWKS_RETRY_AFTER_MS}. */
+  retryAfterMs?: number;
   /** Extra request headers (for example an API key of a gateway in front of the provider). */
   headers?: Record<string, string>;
 }
@@ -109,6 +124,7 @@ export class KeySetUnavailableError extends Error {
 export function createKeySet(url: URL, options: JwksOptions = {}, logger?: Logger): JWTVerifyGetKey {
   const timeoutMs = duration(options.timeoutMs, DEFAULT_JWKS_TIMEOUT_MS, 'timeoutMs');
   const staleIfErrorMs = duration(options.staleIfErrorMs, DEFAULT_JWKS_STALE_IF_ERROR_MS, 'staleIfErrorMs');
+  const retryAfterMs = duration(options.retryAfterMs, DEFAULT_JWKS_RETRY_AFTER_MS, 'retryAfterMs');
   // jose writes the last good set and its fetch time here; it is what an outage falls back to.
   const cache = {} as ExportedJWKSCache;
   const remote = createRemoteJWKSet(url, {
@@ -119,25 +135,36 @@ export function createKeySet(url: URL, options: JwksOptions = {}, logger?: Logge
     [jwksCache]: cache,
   });
   const where = `${url.origin}${url.pathname}`;
-  let failing = false;
+  /** When the last fetch failed, while the outage lasts. */
+  let failedAt: number | undefined;
+  let lastError: unknown;
   let stale: { uat: number; getKey: JWTVerifyGetKey } | undefined;
 
+  /** The last keys when they may stand in during an outage, else the outage as an error. */
+  const fallback: JWTVerifyGetKey = (header, token) => {
+    if (cache.jwks !== undefined && Date.now() - cache.uat < staleIfErrorMs) {
+      if (stale?.uat !== cache.uat) stale = { uat: cache.uat, getKey: createLocalJWKSet(cache.jwks) };
+      return stale.getKey(header, token);
+    }
+    throw new KeySetUnavailableError(`key set at ${where} unavailable: ${describeError(lastError)}`, {
+      cause: lastError,
+    });
+  };
+
   return async (header, token) => {
+    if (failedAt !== undefined && Date.now() - failedAt < retryAfterMs) return fallback(header, token);
     try {
       const key = await remote(header, token);
-      if (failing) logger?.info({ jwksUrl: where }, 'key set reachable again');
-      failing = false;
+      if (failedAt !== undefined) logger?.info({ jwksUrl: where }, 'key set reachable again');
+      failedAt = undefined;
       return key;
     } catch (error) {
       // Errors about the token's key, once the set is in hand: the token's fault.
       if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
-      if (!failing) logger?.warn({ jwksUrl: where, err: describeError(error) }, 'key set unavailable');
-      failing = true;
-      if (cache.jwks !== undefined && Date.now() - cache.uat < staleIfErrorMs) {
-        if (stale?.uat !== cache.uat) stale = { uat: cache.uat, getKey: createLocalJWKSet(cache.jwks) };
-        return stale.getKey(header, token);
-      }
-      throw new KeySetUnavailableError(`key set at ${where} unavailable: ${describeError(error)}`, { cause: error });
+      if (failedAt === undefined) logger?.warn({ jwksUrl: where, err: describeError(error) }, 'key set unavailable');
+      failedAt = Date.now();
+      lastError = error;
+      return fallback(header, token);
     }
   };
 }

@@ -8,6 +8,8 @@ import {
   createTokenVerifier,
   DEFAULT_JWKS_CACHE_MAX_AGE_MS,
   DEFAULT_JWKS_COOLDOWN_MS,
+  DEFAULT_JWKS_RETRY_AFTER_MS,
+  DEFAULT_JWKS_STALE_IF_ERROR_MS,
   DEFAULT_JWKS_TIMEOUT_MS,
   type AuthOptions,
   type JwksOptions,
@@ -182,7 +184,7 @@ describe('a key-set (JWKS) outage is retryable (1013), never a logout', () => {
     const server = await startServer({
       auth: {
         jwksUrl: jwks.url,
-        jwks: { cacheMaxAgeMs: 0, cooldownMs: 0, staleIfErrorMs: 0, timeoutMs: 200, ...jwksOptions },
+        jwks: { cacheMaxAgeMs: 0, cooldownMs: 0, staleIfErrorMs: 0, retryAfterMs: 0, timeoutMs: 200, ...jwksOptions },
       },
       ...(logger === undefined ? {} : { logger }),
     });
@@ -234,6 +236,15 @@ describe('a key-set (JWKS) outage is retryable (1013), never a logout', () => {
     expect(during.welcome.userId).toBe('bob');
     expect(jwks.fetches).toBeGreaterThan(fetchesBefore); // it did try the endpoint first
     await Promise.all([first.client.close(), during.client.close()]);
+  });
+
+  it('fetches at most once per retryAfterMs during an outage, refusing the hellos in between at once', async () => {
+    const server = await serverOnKeySet({ retryAfterMs: 60_000 });
+    jwks.behaviour = 'status-500';
+    const before = jwks.fetches;
+    const token = await key.sign({ sub: 'alice' });
+    for (let i = 0; i < 5; i++) expect((await refusal(server, token)).code).toBe(TRY_AGAIN_LATER);
+    expect(jwks.fetches - before).toBe(1);
   });
 
   it('logs an outage once when it starts and once when it ends, without the token', async () => {
