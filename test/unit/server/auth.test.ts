@@ -270,9 +270,13 @@ describe('a key-set (JWKS) outage is retryable (1013), never a logout', () => {
   });
 
   it('uses named defaults for the remote key set and refuses invalid tuning', () => {
-    expect([DEFAULT_JWKS_TIMEOUT_MS, DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_CACHE_MAX_AGE_MS]).toEqual([
-      5_000, 30_000, 600_000,
-    ]);
+    expect([
+      DEFAULT_JWKS_TIMEOUT_MS,
+      DEFAULT_JWKS_COOLDOWN_MS,
+      DEFAULT_JWKS_CACHE_MAX_AGE_MS,
+      DEFAULT_JWKS_STALE_IF_ERROR_MS,
+      DEFAULT_JWKS_RETRY_AFTER_MS,
+    ]).toEqual([5_000, 30_000, 600_000, 3_600_000, 1_000]);
     expect(() => createTokenVerifier({ jwksUrl: jwks.url, jwks: { timeoutMs: -1 } })).toThrow(TypeError);
     expect(() => createTokenVerifier({ secret: 's', jwks: {} })).toThrow('"auth.jwks" needs "auth.jwksUrl"');
   });
