@@ -96,13 +96,23 @@ export interface WelcomeMessage {
   serverTime: number;
   /** Whether the server still knew this session id (it resumed rather than created it). */
   resumed: boolean;
+  /**
+   * The claim path the server reads roles from (`roles`, `realm_access.roles`,
+   * `https://example.com/roles`), or `null` when the server's own `auth.verify` decides them
+   * (opaque tokens): a host that decodes a token reads its roles exactly as the server does.
+   * Absent from servers older than this field.
+   */
+  rolesClaim?: string | null;
 }
 
 /** Answer to `update-token`. */
 export interface TokenUpdatedMessage {
   type: 'token-updated';
   id: number;
+  /** The new token's expiry in epoch milliseconds (server clock), `null` for none. */
   expiresAt: number | null;
+  /** The new token's roles as the server read them (sorted); absent from servers older than this field. */
+  roles?: string[];
 }
 
 /** Answer to `ping`. */

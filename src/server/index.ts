@@ -19,8 +19,43 @@ export { openRedisBackend, type RedisBackend, type RedisBackendOptions } from '.
 export { openRedisTopicStore, type RedisStoreOptions } from './redis/store.js';
 export { DEFAULT_REDIS_KEY_PREFIX, REDIS_CONNECT_TIMEOUT_MS, REDIS_MAX_RETRIES_PER_REQUEST } from './redis/keys.js';
 export * from './store/index.js';
-export type { SchemaOptions, SessionServer, SessionServerOptions, SessionServerStats } from './types.js';
-export type { Logger } from './logger.js';
+export type {
+  AttachedSessionServer,
+  SchemaOptions,
+  SessionServer,
+  SessionServerOptions,
+  SessionServerStats,
+} from './types.js';
+export {
+  createConsoleLogger,
+  DEFAULT_LOG_LEVEL,
+  LOG_LEVELS,
+  type ConsoleLoggerOptions,
+  type LogFields,
+  type LogFn,
+  type Logger,
+  type LogLevel,
+} from './logger.js';
+export type { AttachOptions, UpgradeRejection } from './transport/attach.js';
+export type { OperationsCounts } from './operations/counters.js';
+export {
+  HEALTH_CHECK_TIMEOUT_MS,
+  HEALTH_PATH,
+  METRICS_PATH,
+  type HealthReport,
+  type OperationsHandler,
+  type OperationsOptions,
+  type ServerCounts,
+} from './operations/endpoints.js';
+export {
+  DEFAULT_JWKS_CACHE_MAX_AGE_MS,
+  DEFAULT_JWKS_COOLDOWN_MS,
+  DEFAULT_JWKS_RETRY_AFTER_MS,
+  DEFAULT_JWKS_STALE_IF_ERROR_MS,
+  DEFAULT_JWKS_TIMEOUT_MS,
+  type JwksOptions,
+} from './session/key-set.js';
+export { DEFAULT_VERIFY_TIMEOUT_MS, type VerifiedIdentity, type VerifyToken } from './session/custom-verifier.js';
 export {
   createMemorySessionRegistry,
   type AttachResult,
@@ -37,7 +72,5 @@ export {
   type VerifiedToken,
 } from './session/token-verifier.js';
 export { RateLimiter, type RateLimitOptions, type RateVerdict } from './transport/flow-control.js';
-export { createConsoleLogger } from './logger.js';
-export { HEALTH_PATH } from './transport/http.js';
 export { CLI_USAGE, EXIT_USAGE, runCli, SECRET_ENV_VAR, type CliContext } from './run-cli.js';
 export * from './constants.js';

@@ -8,10 +8,11 @@ import {
   DEFAULT_RATE_LIMIT_BURST,
   DEFAULT_RATE_LIMIT_MESSAGES_PER_SECOND,
 } from './constants.js';
-import { createConsoleLogger, silentLogger, type Logger } from './logger.js';
+import { resolveLogger, type Logger } from './logger.js';
 import { createTokenVerifier, type TokenVerifier } from './session/token-verifier.js';
 import type { ChangeFeed } from './topics/change-feed.js';
 import { compilePermissions, type TopicAccess } from './topics/permissions.js';
+import { resolvePlacement, type Placement } from './transport/attach.js';
 import { RateLimiter, type RateLimitOptions } from './transport/flow-control.js';
 import type { SchemaOptions, SessionServerOptions } from './types.js';
 
@@ -24,13 +25,17 @@ import type { SchemaOptions, SessionServerOptions } from './types.js';
 
 /** {@link SessionServerOptions} with every default applied and every part compiled. */
 export interface ResolvedOptions {
-  port: number;
-  host: string;
+  /** Where upgrades come from: the own listener (`port`, `host`), the app's `server`, or `noServer`. */
+  placement: Placement;
+  /** The endpoint's path; `undefined` accepts every path. */
+  path: string | undefined;
+  /** Compiled `allowedOrigins`; `undefined` allows every origin. */
+  allowOrigin: ((origin: string) => boolean) | undefined;
   maxPayloadBytes: number;
   heartbeatIntervalMs: number;
   helloTimeoutMs: number;
   rateLimit: RateLimitOptions | false;
-  logger: Logger;
+  logger: Required<Logger>;
   verifier: TokenVerifier;
   /** Served schema versions; `undefined` serves every version. */
   schemaVersions: ReadonlySet<number> | undefined;
@@ -48,10 +53,15 @@ export interface ResolvedOptions {
  */
 export function resolveOptions(options: SessionServerOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" must be an object');
-  const port = options.port ?? DEFAULT_PORT;
-  if (!Number.isSafeInteger(port) || port < 0 || port > 65535) throw new TypeError('"port" must be an integer 0–65535');
-  const host = options.host ?? DEFAULT_HOST;
-  if (typeof host !== 'string' || host.length === 0) throw new TypeError('"host" must be a non-empty string');
+  const { placement, path, allowOrigin } = resolvePlacement(options, () => {
+    const port = options.port ?? DEFAULT_PORT;
+    if (!Number.isSafeInteger(port) || port < 0 || port > 65535)
+      throw new TypeError('"port" must be an integer 0–65535');
+    const host = options.host ?? DEFAULT_HOST;
+    if (typeof host !== 'string' || host.length === 0) throw new TypeError('"host" must be a non-empty string');
+    return { port, host };
+  });
+  const logger = resolveLogger(options.logger);
   const rateLimit: RateLimitOptions | false =
     options.rateLimit === false
       ? false
@@ -68,8 +78,9 @@ export function resolveOptions(options: SessionServerOptions): ResolvedOptions {
     throw new TypeError('"changeFeed" must have announce() and listen()');
   }
   return {
-    port,
-    host,
+    placement,
+    path,
+    allowOrigin,
     maxPayloadBytes: positiveInteger(options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES, 'maxPayloadBytes'),
     heartbeatIntervalMs: positiveInteger(
       options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
@@ -77,8 +88,8 @@ export function resolveOptions(options: SessionServerOptions): ResolvedOptions {
     ),
     helloTimeoutMs: positiveInteger(options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS, 'helloTimeoutMs'),
     rateLimit,
-    logger: options.logger === false ? silentLogger : (options.logger ?? createConsoleLogger()),
-    verifier: createTokenVerifier(options.auth),
+    logger,
+    verifier: createTokenVerifier(options.auth, logger),
     schemaVersions: servedSchemaVersions(options.schema),
     access: compilePermissions(options.permissions),
     maxChangeBytes: positiveInteger(options.maxChangeBytes ?? DEFAULT_MAX_CHANGE_BYTES, 'maxChangeBytes'),

@@ -1,5 +1,9 @@
 import type { JsonValue } from '../protocol/messages.js';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from './logger.js';
+import type { HealthReport, OperationsHandler, OperationsOptions, ServerCounts } from './operations/endpoints.js';
+import type { AttachOptions } from './transport/attach.js';
 import type { TopicStoreOption } from './open-store.js';
 import type { SessionRegistry } from './session/registry.js';
 import type { AuthOptions } from './session/token-verifier.js';
@@ -34,7 +38,8 @@ export interface SchemaOptions {
 }
 
 /**
- * Options of {@link createSessionServer}. Only `auth` is required.
+ * Options of {@link createSessionServer}. Only `auth` is required. Without `server` or
+ * `noServer` (see {@link AttachOptions}) the server listens on `port` and `host` itself.
  *
  * Import from `shared-session/server`.
  *
@@ -43,7 +48,9 @@ export interface SchemaOptions {
  * const options: SessionServerOptions = { port: 0, auth: { secret: process.env.SHARED_SESSION_SECRET } };
  * ```
  */
-export interface SessionServerOptions {
+export interface SessionServerOptions extends AttachOptions {
+  /** Paths of `GET /health` and `GET /metrics` (served by the own listener and by `httpHandler`). */
+  operations?: OperationsOptions;
   /** TCP port; `0` picks a free one. Default {@link DEFAULT_PORT}. */
   port?: number;
   /** Interface to bind. Default {@link DEFAULT_HOST} (loopback only). */
@@ -63,7 +70,10 @@ export interface SessionServerOptions {
   heartbeatIntervalMs?: number;
   /** Time allowed for the first frame. Default {@link DEFAULT_HELLO_TIMEOUT_MS}. */
   helloTimeoutMs?: number;
-  /** Log sink, or `false` for silence. Default: one-line logs on the console. */
+  /**
+   * Log sink (pino-compatible: `logger: pino()` works), or `false` for silence. Default: one-line
+   * console logs at level `info` ({@link createConsoleLogger}); per-session lines are `debug`.
+   */
   logger?: Logger | false;
   /**
    * Where session ids and their owners are remembered. Default: the Redis registry with
@@ -101,7 +111,8 @@ export interface SessionServerOptions {
 }
 
 /**
- * Counters returned by {@link SessionServer.stats} and served as JSON on `GET /health`.
+ * Counters returned by {@link SessionServer.stats}. `GET /health` serves the counts of it, never
+ * `socketsByUser` (user ids stay in the process).
  *
  * Import from `shared-session/server`.
  *
@@ -110,42 +121,29 @@ export interface SessionServerOptions {
  * const { sockets, socketsByUser } = server.stats();
  * ```
  */
-export interface SessionServerStats {
-  /** Distinct session ids with at least one open authenticated socket. */
-  sessions: number;
-  /** Open sockets, authenticated or not. */
-  sockets: number;
-  /** Connection-level topic subscriptions (a connection subscribed to 3 topics counts 3). */
-  subscriptions: number;
-  /** Shared fan-out groups: one per (topic, effective read permission) that has subscribers. */
-  topics: number;
-  /** `change` frames sent since the server started (catch-up and live, all connections). */
-  changesSent: number;
-  /** Changes appended since the server started, from clients and `publish()`; duplicates excluded. */
-  changesStored: number;
-  /** Sockets accepted since the server started. */
-  socketsOpened: number;
-  /** Open authenticated sockets per user (`sub`). */
+export interface SessionServerStats extends ServerCounts {
+  /**
+   * Open authenticated sockets per user (`sub`): in the process only (the testing kit's
+   * `socketsForUser` reads it); never served over HTTP.
+   */
   socketsByUser: Record<string, number>;
 }
 
 /**
- * A running reference server, returned by {@link createSessionServer}.
+ * A running reference server, however it gets its sockets: returned by {@link createSessionServer}
+ * with `server` or `noServer` (with its own port it is a {@link SessionServer}).
  *
  * Import from `shared-session/server`.
  *
  * @example
  * ```ts
- * const server = await createSessionServer({ port: 0, auth: { secret } });
- * console.log(server.url, server.stats().sockets);
- * await server.close();
+ * const sessions = await createSessionServer({ noServer: true, path: '/session', auth: { secret } });
+ * httpServer.on('upgrade', (req, socket, head) => {
+ *   if (sessions.shouldHandle(req)) sessions.handleUpgrade(req, socket, head);
+ * });
  * ```
  */
-export interface SessionServer {
-  /** WebSocket URL, e.g. `ws://127.0.0.1:8787`. The upgrade is accepted on any path. */
-  readonly url: string;
-  /** The port actually bound (useful with `port: 0`). */
-  readonly port: number;
+export interface AttachedSessionServer {
   /** Current counters. */
   stats(): SessionServerStats;
   /**
@@ -164,6 +162,31 @@ export interface SessionServer {
    */
   publish(topic: string, data: JsonValue): Promise<{ seq: number }>;
   /**
+   * Whether an upgrade request is for this server: its path is `path` (always, without `path`).
+   *
+   * @param request - an HTTP upgrade request
+   */
+  shouldHandle(request: IncomingMessage): boolean;
+  /**
+   * Takes an HTTP upgrade (the `upgrade` event's arguments): opens a session socket, or answers
+   * 404 (another `path`), 403 (an origin outside `allowedOrigins`) or 503 (shutting down) and
+   * destroys the socket. For frameworks that own the upgrade (`noServer: true`).
+   *
+   * @param request - the upgrade request
+   * @param socket - its socket
+   * @param head - the first bytes after the request head
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /**
+   * Connect-style handler of `GET /health` and `GET /metrics` (paths from `operations`) to mount
+   * in the app (`app.use(sessions.httpHandler)`); other requests go to `next`, or get 404.
+   */
+  readonly httpHandler: OperationsHandler;
+  /** Liveness, readiness (the store answers) and counts: what `GET /health` answers. */
+  health(): Promise<HealthReport>;
+  /** The counters in Prometheus text format: what `GET /metrics` answers. */
+  metrics(): Promise<string>;
+  /**
    * Destroys sockets without a close handshake (clients see 1006), all of them or those of one
    * user. For tests of network failures.
    *
@@ -172,8 +195,28 @@ export interface SessionServer {
    */
   terminateSockets(userId?: string): number;
   /**
-   * Closes every socket with 4503 SERVER_SHUTDOWN, then the HTTP server, then the topic store when
-   * the server opened it (`'memory'` or `{ path }`, not a store passed in). Idempotent.
+   * Closes every socket with 4503 SERVER_SHUTDOWN, then its own HTTP server (never the app's
+   * `server`: it only stops listening to its upgrades), then the topic store when the server
+   * opened it (`'memory'`, `{ path }` or `{ redis }`, not a store passed in). Idempotent.
    */
   close(): Promise<void>;
+}
+
+/**
+ * A running reference server on its own port, returned by {@link createSessionServer}.
+ *
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const server = await createSessionServer({ port: 0, auth: { secret } });
+ * console.log(server.url, server.stats().sockets);
+ * await server.close();
+ * ```
+ */
+export interface SessionServer extends AttachedSessionServer {
+  /** WebSocket URL, e.g. `ws://127.0.0.1:8787` (plus `path` when given; otherwise any path is accepted). */
+  readonly url: string;
+  /** The port actually bound (useful with `port: 0`). */
+  readonly port: number;
 }

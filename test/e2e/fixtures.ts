@@ -99,7 +99,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 /** Server log lines go to the test's logs (printed when it fails). */
 function serverLogger(testLogs: string[]): ServerModule.Logger {
-  const log = (level: string) => (message: string) => testLogs.push(`[server ${level}] ${message}`);
+  const log =
+    (level: string) =>
+    (fieldsOrMessage: Readonly<Record<string, unknown>> | string, message?: string): void => {
+      const line =
+        typeof fieldsOrMessage === 'string' ? fieldsOrMessage : `${message} ${JSON.stringify(fieldsOrMessage)}`;
+      testLogs.push(`[server ${level}] ${line}`);
+    };
   return { info: log('info'), warn: log('warn'), error: log('error') };
 }
 

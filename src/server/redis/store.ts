@@ -130,6 +130,10 @@ function redisStoreBackend(client: Redis, keys: RedisKeys): StoreBackend {
       return entry === undefined ? 0 : seqOfId(entry[0]);
     },
 
+    async ping() {
+      await client.ping();
+    },
+
     async close() {},
   };
 }

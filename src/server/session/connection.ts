@@ -46,6 +46,8 @@ export interface ConnectionHost {
   ended(sessionId: string): void;
   /** The socket closed (whatever its state). */
   closed(connection: Connection): void;
+  /** A token update was accepted (counted as a refresh). */
+  refreshed?(): void;
 }
 
 /** Where a connection is in its life. */
@@ -222,7 +224,7 @@ export class Connection implements TopicPeer {
       token = await this.#host.verifier.verify(hello.token);
     } catch (error) {
       const { code, reason } = helloRefusal(error);
-      logger.warn(`hello refused for session ${JSON.stringify(hello.sessionId)}: ${reason}`);
+      logger.debug?.({ sessionId: hello.sessionId, code, reason }, 'hello refused');
       return this.close(code, reason);
     }
     if (this.#state !== 'awaiting-hello') return;
@@ -230,9 +232,7 @@ export class Connection implements TopicPeer {
     if (schema !== undefined) return this.close(schema.code, schema.reason);
     const attached = await registry.attach(hello.sessionId, token.userId, Date.now());
     if (attached === 'user-mismatch') {
-      logger.warn(
-        `session ${JSON.stringify(hello.sessionId)} refused for sub ${JSON.stringify(token.userId)}: owned by another user`,
-      );
+      logger.warn({ sessionId: hello.sessionId, sub: token.userId }, 'session refused: owned by another user');
       return this.close(CloseCode.UNAUTHORIZED, 'session belongs to another user');
     }
     if (this.#state !== 'awaiting-hello') {
@@ -253,11 +253,10 @@ export class Connection implements TopicPeer {
       expiresAt,
       serverTime: Date.now(),
       resumed: attached === 'resumed',
+      rolesClaim: this.#host.verifier.rolesClaim,
     });
-    logger.info(
-      `session ${JSON.stringify(hello.sessionId)} ${attached} for sub ${JSON.stringify(userId)}` +
-        (hello.buildId === undefined ? '' : ` (build ${JSON.stringify(hello.buildId.slice(0, 64))})`),
-    );
+    const build = hello.buildId?.slice(0, 64);
+    logger.debug?.({ sessionId: hello.sessionId, sub: userId, build }, `session ${attached}`);
   }
 
   async #updateToken(message: UpdateTokenMessage): Promise<void> {
@@ -274,21 +273,20 @@ export class Connection implements TopicPeer {
     if (refusal !== undefined) {
       this.sendError(message.id, refusal.code, refusal.message);
       if (refusal.code !== 'ROLES_MISMATCH') return;
-      this.#host.logger.info(`session ${JSON.stringify(session.sessionId)} closed: roles changed`);
+      this.#host.logger.debug?.({ sessionId: session.sessionId }, 'session closed: roles changed');
       return this.close(CloseCode.ROLES_MISMATCH, 'token roles differ from the session');
     }
     session.expiresAt = token.expiresAt;
     this.#armExpiry(token.expiresAt);
-    this.send({ type: 'token-updated', id: message.id, expiresAt: token.expiresAt });
+    this.send({ type: 'token-updated', id: message.id, expiresAt: token.expiresAt, roles: token.roles });
+    this.#host.refreshed?.();
   }
 
   async #end(): Promise<void> {
     const session = this.#session;
     if (session === undefined) return;
     await this.#host.registry.forget(session.sessionId);
-    this.#host.logger.info(
-      `session ${JSON.stringify(session.sessionId)} ended by sub ${JSON.stringify(session.userId)}`,
-    );
+    this.#host.logger.debug?.({ sessionId: session.sessionId, sub: session.userId }, 'session ended');
     this.#host.ended(session.sessionId);
     // ended() closes every connection of the session, this one included; this is a fallback.
     this.close(CloseCode.SESSION_ENDED, 'session ended');

@@ -1,23 +1,27 @@
 import { createPublicKey, KeyObject, type webcrypto } from 'node:crypto';
-import {
-  createRemoteJWKSet,
-  errors,
-  jwtVerify,
-  type JWTVerifyGetKey,
-  type JWTVerifyOptions,
-  type KeyInput,
-} from 'jose';
+import { errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions, type KeyInput } from 'jose';
 import { SessionError, TokenExpiredError, UnauthorizedError } from '../../errors/index.js';
 import { DEFAULT_ROLES_CLAIM, identityFromClaims, type TokenIdentity } from '../../shared/token-claims.js';
+import type { Logger } from '../logger.js';
+import { DEFAULT_VERIFY_TIMEOUT_MS, verifyWithCallback, type VerifyToken } from './custom-verifier.js';
+import { createKeySet, KeySetUnavailableError, type JwksOptions } from './key-set.js';
 
 /**
- * How the server verifies tokens. Give exactly one of `secret`, `publicKey` or `jwksUrl`.
+ * How the server verifies tokens. Give exactly one of `secret`, `publicKey`, `jwksUrl` (a JWT
+ * verified with jose) or `verify` (your own check, for opaque tokens and custom identity
+ * providers). Recipes per identity provider: docs/identity-providers.md.
  *
  * Import from `shared-session/server`.
  *
  * @example
  * ```ts
- * const auth: AuthOptions = { jwksUrl: 'https://auth.example.com/.well-known/jwks.json', issuer: 'https://auth.example.com/' };
+ * const auth: AuthOptions = {
+ *   jwksUrl: 'https://tenant.eu.auth0.com/.well-known/jwks.json',
+ *   issuer: 'https://tenant.eu.auth0.com/',
+ *   audience: 'https://api.example.com',
+ *   rolesClaim: 'https://example.com/roles',
+ *   clockTolerance: 5,
+ * };
  * ```
  */
 export interface AuthOptions {
@@ -25,8 +29,24 @@ export interface AuthOptions {
   secret?: string | Uint8Array;
   /** Public key for asymmetric algorithms: an SPKI PEM string, a `CryptoKey` or a Node `KeyObject`. */
   publicKey?: string | webcrypto.CryptoKey | KeyObject;
-  /** URL of a JSON Web Key Set; keys are fetched, cached and refreshed by jose's `createRemoteJWKSet`. */
+  /**
+   * URL of a JSON Web Key Set; keys are fetched, cached and refreshed by jose's `createRemoteJWKSet`
+   * (tuned by `jwks`). A key set that cannot be fetched closes a `hello` with 1013 (try again
+   * later), never with 4001.
+   */
   jwksUrl?: string | URL;
+  /** Tuning of the `jwksUrl` key set: timeout, cooldown, cache age, stale-if-error. */
+  jwks?: JwksOptions;
+  /**
+   * Your own token check in place of JWT verification (opaque tokens, custom identity providers):
+   * resolves with `{ sub, roles?, exp? }` (`exp` in seconds). What it throws refuses the token as
+   * UNAUTHORIZED, except a `SessionError`, which keeps its code (`INTERNAL` → 1013 at `hello`).
+   * `welcome.rolesClaim` is then `null`. Not combinable with `rolesClaim`, `issuer`, `audience`
+   * or `algorithms`.
+   */
+  verify?: VerifyToken;
+  /** Time `verify` has to answer before the token is refused as `INTERNAL`. Default {@link DEFAULT_VERIFY_TIMEOUT_MS}. */
+  verifyTimeoutMs?: number;
   /**
    * Accepted `alg` header values. Default: HS256/HS384/HS512 with `secret`, every asymmetric JWS
    * algorithm otherwise. `none` is never accepted.
@@ -42,7 +62,12 @@ export interface AuthOptions {
    * Default `'roles'`.
    */
   rolesClaim?: string;
-  /** Seconds of clock skew tolerated for `exp` and `nbf`. Default 0. */
+  /**
+   * Seconds of clock skew tolerated for `exp` and `nbf` (the expiry timer fires this much after
+   * `exp`). Default 0.
+   */
+  clockTolerance?: number;
+  /** @deprecated Use `clockTolerance` (same meaning). */
   clockToleranceSec?: number;
 }
 
@@ -108,13 +133,19 @@ export interface TokenVerifier {
   verify(token: string): Promise<VerifiedToken>;
   /** Seconds of clock skew tolerated for `exp`; the expiry timer fires this much after `exp`. */
   readonly clockToleranceSec: number;
+  /**
+   * The claim path roles are read from (`welcome.rolesClaim`), or `null` when `auth.verify`
+   * decides them: the host decodes a token's roles exactly as the server does.
+   */
+  readonly rolesClaim: string | null;
 }
 
 type VerificationKey = KeyInput | JWTVerifyGetKey;
 
-function resolveKey(auth: AuthOptions): { key: VerificationKey; allowed: readonly string[] } {
-  const given = [auth.secret, auth.publicKey, auth.jwksUrl].filter((v) => v !== undefined).length;
-  if (given !== 1) throw new TypeError('"auth" needs exactly one of "secret", "publicKey" or "jwksUrl"');
+function resolveKey(
+  auth: AuthOptions,
+  logger: Logger | undefined,
+): { key: VerificationKey; allowed: readonly string[] } {
   if (auth.secret !== undefined) {
     const secret = typeof auth.secret === 'string' ? new TextEncoder().encode(auth.secret) : auth.secret;
     if (!(secret instanceof Uint8Array) || secret.length === 0) {
@@ -129,7 +160,7 @@ function resolveKey(auth: AuthOptions): { key: VerificationKey; allowed: readonl
     } catch (cause) {
       throw new TypeError('"auth.jwksUrl" must be an absolute URL', { cause });
     }
-    return { key: createRemoteJWKSet(url), allowed: ASYMMETRIC_ALGORITHMS };
+    return { key: createKeySet(url, auth.jwks, logger), allowed: ASYMMETRIC_ALGORITHMS };
   }
   const publicKey = auth.publicKey;
   if (typeof publicKey === 'string') {
@@ -191,42 +222,41 @@ function rejection(cause: unknown): SessionError {
   if (cause instanceof errors.JWKSNoMatchingKey || cause instanceof errors.JWKSMultipleMatchingKeys) {
     return new UnauthorizedError('no key matches the token', { cause });
   }
-  if (
-    cause instanceof errors.JOSEError &&
-    !(cause instanceof errors.JWKSTimeout || cause instanceof errors.JWKSInvalid)
-  ) {
-    return new UnauthorizedError('token refused', { cause });
-  }
-  // JWKS timeout, an invalid key set, or a failed fetch (jose rethrows fetch's TypeError).
-  return new SessionError('INTERNAL', 'key set unavailable', { cause });
+  // The key set's outages (down, 500, not JSON, invalid, timeout) come wrapped by createKeySet.
+  if (cause instanceof KeySetUnavailableError) return new SessionError('INTERNAL', 'key set unavailable', { cause });
+  return new UnauthorizedError('token refused', { cause });
 }
 
 /**
  * Builds the verifier for `auth`: HS256/384/512 with a secret, an asymmetric algorithm with a public
- * key, or keys from a JWKS URL. Checks signature, `alg` (never `none`), `exp`, `nbf`, `iss` and `aud`
- * when configured, and requires `sub`; reads the roles from `rolesClaim` (a name, dot path or URL claim).
+ * key, keys from a JWKS URL, or the app's own `verify`. For JWTs, checks signature, `alg` (never
+ * `none`), `exp`, `nbf`, `iss` and `aud` when configured, and requires `sub`; reads the roles from
+ * `rolesClaim` (a name, dot path or URL claim).
  *
  * Import from `shared-session/server`.
  *
  * @param auth - key and claim requirements
- * @throws TypeError when `auth` is inconsistent (no key, two keys, unusable algorithms)
+ * @param logger - where key-set outages are reported (once when they start, once when they end)
+ * @throws TypeError when `auth` is inconsistent (no key, two keys, unusable algorithms, options `verify` ignores)
  * @example
  * ```ts
  * const verifier = createTokenVerifier({ secret: 's3cret', issuer: 'demo' });
  * const { userId, roles, expiresAt } = await verifier.verify(token);
  * ```
  */
-export function createTokenVerifier(auth: AuthOptions): TokenVerifier {
+export function createTokenVerifier(auth: AuthOptions, logger?: Logger): TokenVerifier {
   if (typeof auth !== 'object' || auth === null) throw new TypeError('"auth" must be an object');
-  const { key, allowed } = resolveKey(auth);
+  const given = [auth.secret, auth.publicKey, auth.jwksUrl, auth.verify].filter((v) => v !== undefined).length;
+  if (given !== 1) throw new TypeError('"auth" needs exactly one of "secret", "publicKey", "jwksUrl" or "verify"');
+  const clockToleranceSec = resolveClockTolerance(auth);
+  if (auth.verify !== undefined) return callbackVerifier(auth, auth.verify, clockToleranceSec);
+  if (auth.verifyTimeoutMs !== undefined) throw new TypeError('"auth.verifyTimeoutMs" needs "auth.verify"');
+  if (auth.jwks !== undefined && auth.jwksUrl === undefined) throw new TypeError('"auth.jwks" needs "auth.jwksUrl"');
+  const { key, allowed } = resolveKey(auth, logger);
   const algorithms = resolveAlgorithms(auth.algorithms, allowed);
   const rolesClaim = auth.rolesClaim ?? DEFAULT_ROLES_CLAIM;
   if (typeof rolesClaim !== 'string' || rolesClaim.length === 0) {
     throw new TypeError('"auth.rolesClaim" must be a non-empty string');
-  }
-  const clockToleranceSec = auth.clockToleranceSec ?? 0;
-  if (!Number.isFinite(clockToleranceSec) || clockToleranceSec < 0) {
-    throw new TypeError('"auth.clockToleranceSec" must be a non-negative number');
   }
   const options: JWTVerifyOptions = { algorithms, clockTolerance: clockToleranceSec };
   if (auth.issuer !== undefined) options.issuer = auth.issuer;
@@ -234,6 +264,7 @@ export function createTokenVerifier(auth: AuthOptions): TokenVerifier {
 
   return {
     clockToleranceSec,
+    rolesClaim,
     async verify(token) {
       let payload;
       try {
@@ -246,5 +277,34 @@ export function createTokenVerifier(auth: AuthOptions): TokenVerifier {
       // Throws UnauthorizedError for a missing or empty `sub`.
       return identityFromClaims(payload, rolesClaim);
     },
+  };
+}
+
+/** `clockTolerance`, or its deprecated alias `clockToleranceSec`; both must agree when both are given. */
+function resolveClockTolerance(auth: AuthOptions): number {
+  const { clockTolerance, clockToleranceSec } = auth;
+  if (clockTolerance !== undefined && clockToleranceSec !== undefined && clockTolerance !== clockToleranceSec) {
+    throw new TypeError('give "auth.clockTolerance" only ("auth.clockToleranceSec" is its deprecated alias)');
+  }
+  const seconds = clockTolerance ?? clockToleranceSec ?? 0;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+    throw new TypeError('"auth.clockTolerance" must be a non-negative number of seconds');
+  }
+  return seconds;
+}
+
+function callbackVerifier(auth: AuthOptions, verify: VerifyToken, clockToleranceSec: number): TokenVerifier {
+  if (typeof verify !== 'function') throw new TypeError('"auth.verify" must be a function');
+  for (const name of ['rolesClaim', 'issuer', 'audience', 'algorithms', 'jwks'] as const) {
+    if (auth[name] !== undefined) throw new TypeError(`"auth.${name}" has no effect with "auth.verify": remove it`);
+  }
+  const timeoutMs = auth.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError('"auth.verifyTimeoutMs" must be a positive number');
+  }
+  return {
+    clockToleranceSec,
+    rolesClaim: null,
+    verify: (token) => verifyWithCallback(verify, token, timeoutMs, clockToleranceSec),
   };
 }

@@ -131,6 +131,11 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
       return lastSeq(topic);
     },
 
+    async ping() {
+      // A read through the environment: throws once it is closed or unusable.
+      meta.get('format');
+    },
+
     async close() {
       // root.close() waits for the queued transactions; flushed makes their last commit durable.
       await root.flushed;

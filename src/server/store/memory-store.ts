@@ -52,6 +52,8 @@ export function createMemoryTopicStore(): TopicStore {
       return topics.get(topic)?.changes.length ?? 0;
     },
 
+    async ping() {},
+
     async close() {
       topics.clear();
     },

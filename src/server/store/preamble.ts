@@ -55,6 +55,8 @@ export interface StoreBackend {
   append(topic: string, change: NewChange): Promise<AppendResult>;
   read(topic: string, after: number, limit: number): Promise<StoredChange[]>;
   head(topic: string): Promise<number>;
+  /** Resolves when the backend can serve (a cheap round trip to its database). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -89,6 +91,10 @@ export function defineTopicStore(backend: StoreBackend): TopicStore {
       assertOpen();
       assertTopic(topic);
       return backend.head(topic);
+    },
+    async ping() {
+      assertOpen();
+      await backend.ping();
     },
     close() {
       closing ??= Promise.resolve().then(() => backend.close());

@@ -106,6 +106,12 @@ export interface TopicStore {
    * @param topic - non-empty topic name
    */
   head(topic: string): Promise<number>;
+  /**
+   * A cheap probe for health checks: resolves when the store can serve, rejects when it cannot
+   * (closed, or its database unreachable). Optional for stores of your own (a server whose store
+   * has none reports its readiness as `unknown`); every store of this package has it.
+   */
+  ping?(): Promise<void>;
   /** Waits for pending appends, flushes and releases resources. Idempotent. */
   close(): Promise<void>;
 }

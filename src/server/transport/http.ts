@@ -1,54 +1,31 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { SessionServerStats } from '../types.js';
+import type { OperationsHandler } from '../operations/endpoints.js';
 
 /**
- * The HTTP side of the server: plain requests (the health endpoint), listening, and the URL
- * clients dial.
+ * The HTTP side of the server's own listener: plain requests (the operations endpoints), listening,
+ * and the URL clients dial.
  *
  * @module
  */
 
 /**
- * Path of the plain-HTTP health endpoint, answered with {@link SessionServerStats} as JSON.
- * Import from `shared-session/server`.
+ * Answers the plain HTTP requests of the server's own listener (WebSocket upgrades never reach
+ * it): the operations endpoints (`GET /health`, `GET /metrics`); any other GET → 426 (this is a
+ * WebSocket endpoint); other methods → 404.
  *
- * @example
- * ```ts
- * const stats = await (await fetch(`http://127.0.0.1:${server.port}${HEALTH_PATH}`)).json();
- * ```
+ * @param operations - serves the operations endpoints, calls `next` for anything else
  */
-export const HEALTH_PATH = '/health';
-
-/**
- * Answers plain HTTP requests (WebSocket upgrades never reach it): `GET /health` → 200 with the
- * stats as JSON; any other GET → 426 (this is a WebSocket endpoint); other methods → 404.
- *
- * @param stats - reads the server's counters
- */
-export function createHttpHandler(
-  stats: () => SessionServerStats,
-): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    const path = (req.url ?? '/').split('?', 1)[0];
-    const isRead = req.method === 'GET' || req.method === 'HEAD';
-    if (isRead && path === HEALTH_PATH) {
-      const body = JSON.stringify(stats());
-      res.writeHead(200, {
-        'content-type': 'application/json',
-        'cache-control': 'no-store',
-        'access-control-allow-origin': '*',
-      });
-      res.end(req.method === 'HEAD' ? undefined : body);
-      return;
-    }
-    if (isRead) {
-      res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket', connection: 'Upgrade' });
-      res.end('this is a WebSocket endpoint: connect with a WebSocket client\n');
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found\n');
-  };
+export function createHttpHandler(operations: OperationsHandler): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) =>
+    operations(req, res, () => {
+      if (req.method === 'GET' || req.method === 'HEAD') {
+        res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket', connection: 'Upgrade' });
+        res.end('this is a WebSocket endpoint: connect with a WebSocket client\n');
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found\n');
+    });
 }
 
 /**

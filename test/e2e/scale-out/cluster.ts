@@ -72,8 +72,8 @@ export const test = base.extend<ClusterFixtures>({
         async processOf(userId, timeoutMs = 10_000) {
           const deadline = Date.now() + timeoutMs;
           for (;;) {
-            const stats = await cluster.health();
-            const index = stats.findIndex((s) => (s?.socketsByUser[userId] ?? 0) > 0);
+            const users = await Promise.all(processes.map((p) => (p.running ? p.socketsByUser() : undefined)));
+            const index = users.findIndex((byUser) => (byUser?.[userId] ?? 0) > 0);
             if (index >= 0) return processes[index]!;
             if (Date.now() > deadline) throw new Error(`no process holds a socket of ${userId}`);
             await new Promise((resolve) => setTimeout(resolve, 25));

@@ -82,8 +82,8 @@ test.describe('several server processes behind nginx, sharing Redis (spec §7)',
       const b = await openTabIn(otherProfile);
       await openSession(a, first.url, await mintToken({ sub: 'alice' }));
       await openSession(b, second.url, await mintToken({ sub: 'bob' }));
-      expect((await first.health()).socketsByUser).toEqual({ alice: 1 });
-      expect((await second.health()).socketsByUser).toEqual({ bob: 1 });
+      expect(await first.socketsByUser()).toEqual({ alice: 1 });
+      expect(await second.socketsByUser()).toEqual({ bob: 1 });
       await subscribe(a, 'room', 'room');
       await subscribe(b, 'room', 'room');
 
@@ -241,7 +241,7 @@ test.describe('several server processes behind nginx, sharing Redis (spec §7)',
       console.log(`expiry: TOKEN_EXPIRED reached the tab ${lateMs} ms after exp, from the process B reconnected to`);
       expect(lateMs).toBeGreaterThanOrEqual(-50);
       expect(lateMs).toBeLessThan(1_500);
-      await expect.poll(async () => (await bSecondProcess.health()).socketsByUser['bob'] ?? 0).toBe(0);
+      await expect.poll(async () => (await bSecondProcess.socketsByUser())['bob'] ?? 0).toBe(0);
 
       // A: two more refreshes after the failover, on the socket to the new process; no session error.
       const refreshesAtFailover = (await pageEvents(a)).refreshCalls.filter((c) => c.token).length;
@@ -256,7 +256,7 @@ test.describe('several server processes behind nginx, sharing Redis (spec §7)',
       const lastToken = events.refreshCalls.filter((c) => c.token).at(-1)!.token!;
       await expect.poll(async () => (await getSession(a))?.expiresAt).toBe(expOf(lastToken));
       expect(await cluster.processOf('alice')).toBe(aSecondProcess);
-      expect((await aSecondProcess.health()).socketsByUser).toMatchObject({ alice: 1 });
+      expect(await aSecondProcess.socketsByUser()).toMatchObject({ alice: 1 });
     } finally {
       await otherProfile.close();
     }

@@ -10,6 +10,8 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { HealthReport } from '../../../src/server/index.js';
 
 /** How long a service may take to start before the test gives up. */
 export const SERVICE_START_TIMEOUT_MS = 15_000;
@@ -362,8 +364,10 @@ export interface ServerProcess {
   readonly url: string;
   readonly port: number;
   readonly pid: number;
-  /** `GET /health`: the server's `stats()`. */
+  /** `GET /health`: readiness and the server's counts (no user ids). */
   health(): Promise<HealthStats>;
+  /** Open authenticated sockets per user, from the test's side endpoint (`server-process.mjs`). */
+  socketsByUser(): Promise<Record<string, number>>;
   /** The process's output so far. */
   output(): string;
   /** Whether the process is still running. */
@@ -374,17 +378,8 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-/** What `GET /health` answers (`SessionServerStats`). */
-export interface HealthStats {
-  sessions: number;
-  sockets: number;
-  subscriptions: number;
-  topics: number;
-  changesSent: number;
-  changesStored: number;
-  socketsOpened: number;
-  socketsByUser: Record<string, number>;
-}
+/** What `GET /health` answers: readiness and the server's counts, no user ids. */
+export type HealthStats = HealthReport;
 
 /** Options of {@link startServerProcess}. */
 export interface ServerProcessOptions {
@@ -404,13 +399,14 @@ export interface ServerProcessOptions {
 }
 
 /**
- * Spawns `node <cli> --port 0 --secret S [--redis URL]` and waits until it prints the URL it
- * listens on.
+ * Spawns the CLI `<cli> --port 0 --secret S [--redis URL]` (through `server-process.mjs`, which adds
+ * the per-user socket counts on a side port) and waits until it prints the URL it listens on.
  */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
   const args = [
     ...(options.nodeArgs ?? []),
-    options.cli,
+    fileURLToPath(new URL('./server-process.mjs', import.meta.url)),
+    path.join(path.dirname(options.cli), 'index.js'),
     '--port',
     String(options.port ?? 0),
     '--host',
@@ -429,6 +425,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   );
   const port = Number(new URL(started.url).port);
   const healthUrl = `http://127.0.0.1:${port}/health`;
+  const usersUrl = /test users endpoint on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(started.output())?.[1];
   return {
     url: started.url,
     port,
@@ -437,6 +434,12 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       const response = await fetch(healthUrl);
       if (!response.ok) throw new Error(`GET ${healthUrl}: ${response.status}`);
       return (await response.json()) as HealthStats;
+    },
+    async socketsByUser() {
+      if (usersUrl === undefined) throw new Error('the server process printed no users endpoint');
+      const response = await fetch(usersUrl);
+      if (!response.ok) throw new Error(`GET ${usersUrl}: ${response.status}`);
+      return (await response.json()) as Record<string, number>;
     },
     output: started.output,
     get running() {

@@ -27,6 +27,7 @@ describe('handshake', () => {
       expiresAt: exp * 1000,
       serverTime: expect.any(Number),
       resumed: false,
+      rolesClaim: 'roles',
     });
     expect(welcome.serverTime).toBeGreaterThanOrEqual(before);
     expect(welcome.serverTime).toBeLessThanOrEqual(Date.now());

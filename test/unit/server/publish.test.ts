@@ -127,7 +127,7 @@ describe('publish', () => {
     const logged: string[] = [];
     server = await startServer({
       store,
-      logger: { info() {}, warn() {}, error: (line) => logged.push(line) },
+      logger: { info() {}, warn() {}, error: (line) => logged.push(String(line)) },
     });
     const { client } = await connectSession(server, await mint());
     expect(await publish(client, 1, 't', 1)).toMatchObject({ type: 'error', id: 1, code: 'INTERNAL' });

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../../src/protocol/close-codes.js';
 import { PROTOCOL_VERSION } from '../../../src/protocol/version.js';
+import pino from 'pino';
 import {
+  createConsoleLogger,
   createMemorySessionRegistry,
   createSessionServer,
   type SessionRegistry,
@@ -49,6 +51,9 @@ describe('stats', () => {
       changesStored: 0,
       socketsOpened: 0,
       socketsByUser: {},
+      refreshes: 0,
+      closesByCode: {},
+      upgradesRejected: {},
     });
 
     const shared = randomUUID();
@@ -66,6 +71,9 @@ describe('stats', () => {
       changesStored: 0,
       socketsOpened: 4,
       socketsByUser: { alice: 2, bob: 1 },
+      refreshes: 0,
+      closesByCode: {},
+      upgradesRejected: {},
     });
 
     await alice1.client.close();
@@ -75,17 +83,38 @@ describe('stats', () => {
 
     await Promise.all([alice2.client.close(), bob.client.close()]);
     await waitFor(() => s.stats().sockets === 0);
-    expect(s.stats()).toMatchObject({ sessions: 0, socketsOpened: 4, socketsByUser: {} });
+    expect(s.stats()).toMatchObject({ sessions: 0, socketsOpened: 4, socketsByUser: {}, closesByCode: { '1005': 4 } });
   });
 
-  it('serves the stats as JSON on GET /health, 426 on other GETs and 404 on other methods', async () => {
+  it('serves counts without user ids and without CORS on GET /health, 426 on other GETs and 404 on other methods', async () => {
     server = await startServer();
     const { client } = await connectSession(server, await mint({ sub: 'alice' }));
     const base = `http://127.0.0.1:${server.port}`;
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
     expect(health.headers.get('content-type')).toBe('application/json');
-    expect(await health.json()).toMatchObject({ sockets: 1, sessions: 1, socketsByUser: { alice: 1 } });
+    expect(health.headers.get('access-control-allow-origin')).toBeNull();
+    const text = await health.text();
+    expect(text).not.toContain('alice');
+    expect(JSON.parse(text)).toEqual({
+      status: 'ok',
+      live: true,
+      ready: true,
+      store: 'ok',
+      shuttingDown: false,
+      sessions: 1,
+      sockets: 1,
+      subscriptions: 0,
+      topics: 0,
+      changesSent: 0,
+      changesStored: 0,
+      socketsOpened: 1,
+      refreshes: 0,
+      closesByCode: {},
+      upgradesRejected: {},
+    });
+    expect(await (await fetch(`${base}/health/live`)).json()).toEqual({ live: true });
+    expect((await fetch(`${base}/health/ready`)).status).toBe(200);
     expect((await fetch(`${base}/`)).status).toBe(426);
     expect((await fetch(`${base}/health`, { method: 'POST' })).status).toBe(404);
     await client.close();
@@ -137,28 +166,91 @@ describe('close', () => {
 });
 
 describe('logging', () => {
-  it('logs sub and session id but never the token', async () => {
+  /** A logger that keeps every call as `level message {fields}` text. */
+  function recordingLogger() {
     const lines: string[] = [];
-    const logger = {
-      info: (l: string) => lines.push(l),
-      warn: (l: string) => lines.push(l),
-      error: (l: string) => lines.push(l),
+    const method =
+      (level: string) =>
+      (fieldsOrMessage: Record<string, unknown> | string, message?: string): void => {
+        lines.push(
+          typeof fieldsOrMessage === 'string'
+            ? `${level} ${fieldsOrMessage}`
+            : `${level} ${message} ${JSON.stringify(fieldsOrMessage)}`,
+        );
+      };
+    return {
+      lines,
+      logger: { debug: method('debug'), info: method('info'), warn: method('warn'), error: method('error') },
     };
+  }
+
+  it('logs session lines at debug with sub and session id as fields, never the token', async () => {
+    const { lines, logger } = recordingLogger();
     server = await createSessionServer({ port: 0, auth: { secret: SECRET }, logger });
     const good = await mint({ sub: 'alice' });
     const bad = await mint({ sub: 'alice' }, { secret: 'not-the-server-secret-not-the-server-secret' });
     const { client } = await connectSession(server, good, { sessionId: 'session-1' });
+    client.send({ type: 'update-token', id: 1, token: good });
+    await client.next();
     const refused = await TestClient.connect(server.url);
     refused.send({ type: 'hello', protocol: PROTOCOL_VERSION, token: bad, sessionId: 'session-2' });
     await refused.closed;
-    await client.close();
-    expect(lines.some((l) => l.includes('"session-1"') && l.includes('"alice"'))).toBe(true);
-    expect(lines.some((l) => l.includes('"session-2"') && l.includes('token signature invalid'))).toBe(true);
+    client.send({ type: 'end' });
+    await client.closed;
+    expect(lines).toContain('debug session created {"sessionId":"session-1","sub":"alice"}');
+    expect(lines).toContain('debug session ended {"sessionId":"session-1","sub":"alice"}');
+    const closedLine = 'debug session socket closed {"sessionId":"session-1","sub":"alice","code":4005}';
+    await waitFor(() => lines.includes(closedLine));
+    expect(lines).toContain(
+      'debug hello refused {"sessionId":"session-2","code":4001,"reason":"token signature invalid"}',
+    );
+    expect(lines.filter((line) => line.startsWith('info')).every((line) => !line.includes('session-'))).toBe(true);
     for (const line of lines) {
       expect(line).not.toContain(good);
       expect(line).not.toContain(bad);
       expect(line).not.toContain(good.split('.')[1]);
     }
+  });
+
+  it('writes nothing per session at the default level info, and every session line at debug', async () => {
+    const { lines, logger } = recordingLogger();
+    server = await createSessionServer({ port: 0, auth: { secret: SECRET }, logger });
+    const sessions = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => connectSession(server!, await mint({ sub: `user-${i}` }))),
+    );
+    await Promise.all(sessions.map(({ client }) => client.close()));
+    await waitFor(() => server!.stats().sockets === 0);
+    expect(lines.filter((line) => !line.startsWith('debug'))).toEqual([expect.stringMatching(/^info server started/)]);
+    expect(lines.filter((line) => line.startsWith('debug session created'))).toHaveLength(20);
+  });
+
+  it('accepts a pino logger as is and writes its fields as JSON', async () => {
+    const written: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void written.push(line) });
+    server = await createSessionServer({ port: 0, auth: { secret: SECRET }, logger });
+    const { client } = await connectSession(server, await mint({ sub: 'alice' }), { sessionId: 'p-1' });
+    await client.close();
+    const records = written.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records).toContainEqual(
+      expect.objectContaining({ level: 20, msg: 'session created', sessionId: 'p-1', sub: 'alice' }),
+    );
+    expect(records).toContainEqual(expect.objectContaining({ level: 30, msg: 'server started', store: 'in memory' }));
+  });
+
+  it('console logger: filters by level, one line per event with the fields as key=value', () => {
+    const seen: string[] = [];
+    const original = console.log;
+    console.log = (line: string) => void seen.push(line);
+    try {
+      const logger = createConsoleLogger({ level: 'info', prefix: 'test' });
+      logger.debug?.('hidden');
+      logger.info({ sessionId: 's 1', n: 2, err: new TypeError('bad\nthing') }, 'shown\nline');
+    } finally {
+      console.log = original;
+    }
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatch(/^\S+ test info shown line sessionId="s 1" n=2 err="TypeError: bad\\nthing"$/);
+    expect(() => createConsoleLogger({ level: 'loud' as 'info' })).toThrow(TypeError);
   });
 });
 

@@ -25,7 +25,7 @@ describe('token lifecycle', () => {
     const { client, welcome } = await connectSession(server, await mint({ exp, roles: ['a'] }));
     const later = Math.floor(Date.now() / 1000) + 3600;
     client.send({ type: 'update-token', id: 7, token: await mint({ exp: later, roles: ['a'] }) });
-    expect(await client.next()).toEqual({ type: 'token-updated', id: 7, expiresAt: later * 1000 });
+    expect(await client.next()).toEqual({ type: 'token-updated', id: 7, expiresAt: later * 1000, roles: ['a'] });
     expect(welcome.expiresAt).toBe(exp * 1000);
     // Past the first token's exp the socket still answers: the old timer was replaced.
     const pastFirstExp = exp * 1000 + 300 - Date.now();

@@ -239,6 +239,15 @@ export function describeTopicStoreConformance(name: string, open: () => Promise<
       expect((await store.append(longTopic, 2, { clientId: longClientId })).duplicate).toBe(true);
     });
 
+    it('answers ping() while open, a cheap health probe, and rejects it after close', async () => {
+      const { store } = await openStore();
+      await expect(store.ping?.()).resolves.toBeUndefined();
+      await store.append('a', 1);
+      await expect(store.ping?.()).resolves.toBeUndefined();
+      await store.close();
+      await expect(store.ping?.()).rejects.toThrow('closed');
+    });
+
     it('rejects calls after close, and closes idempotently', async () => {
       const { store } = await openStore();
       await store.append('t', 1);
