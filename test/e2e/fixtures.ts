@@ -202,7 +202,12 @@ export const test = base.extend<Fixtures>({
       if (!exposed) {
         exposed = true;
         await context.exposeFunction('mintFreshToken', (plan: RefreshPlan) =>
-          signToken(server.secret, { sub: plan.sub, roles: plan.roles, expiresIn: plan.expiresIn }),
+          signToken(server.secret, {
+            sub: plan.sub,
+            roles: plan.roles,
+            expiresIn: plan.expiresIn,
+            ...(plan.extra && { extra: plan.extra }),
+          }),
         );
       }
       const tab = `tab${++opened}`;

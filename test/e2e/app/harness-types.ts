@@ -61,6 +61,8 @@ export interface RefreshPlan {
   roles?: string[];
   /** Seconds until `exp` of each minted token; `null` mints a token without `exp`. */
   expiresIn?: number | null;
+  /** More claims for each minted token (e.g. a custom roles claim). */
+  extra?: Record<string, unknown>;
 }
 
 /** What the page's refresh options ask for. */
