@@ -65,9 +65,31 @@ export interface PublishMessage {
   data: JsonValue;
 }
 
+/**
+ * Asks for older changes of a topic: the newest `limit` changes with seq < `before`, oldest first.
+ * Permission-checked like `subscribe`. Answered by `history` or `error` (FORBIDDEN,
+ * INVALID_ARGUMENT).
+ */
+export interface HistoryRequestMessage {
+  type: 'history';
+  id: number;
+  topic: string;
+  /** Only changes with seq < before (a positive integer). Default: the newest changes. */
+  before?: number;
+  /** Most changes wanted, 1 or more (default 50); the server serves at most its maximum (500). */
+  limit?: number;
+}
+
 /** Every frame a client may send. */
 export type ClientMessage =
-  HelloMessage | UpdateTokenMessage | PingMessage | EndMessage | SubscribeMessage | UnsubscribeMessage | PublishMessage;
+  | HelloMessage
+  | UpdateTokenMessage
+  | PingMessage
+  | EndMessage
+  | SubscribeMessage
+  | UnsubscribeMessage
+  | PublishMessage
+  | HistoryRequestMessage;
 
 /** Answer to `hello`: the session is authenticated and live. */
 export interface WelcomeMessage {
@@ -120,6 +142,35 @@ export interface ChangeMessage {
   clientId?: string;
 }
 
+/** One change in a `history` answer: a `change` frame's fields without `type` and `topic`. */
+export type HistoryChange = Omit<ChangeMessage, 'type' | 'topic'>;
+
+/** Answer to a `history` request. */
+export interface HistoryMessage {
+  type: 'history';
+  id: number;
+  topic: string;
+  /** Ascending by seq, all below the request's `before`; at most the request's `limit`. */
+  changes: HistoryChange[];
+  /** Whether the topic retains changes older than the first one here (ask again with `before` = its seq). */
+  hasMore: boolean;
+}
+
+/**
+ * Sent on a subscription whose position fell out of the topic's retained log (retention dropped
+ * the changes after `after` and before `first`): the next change of the subscription is `first`,
+ * the start of what the server retains. Never a silent gap: the client learns exactly which seqs
+ * it will not get. Its code for the host's error reports is `HISTORY_TRIMMED`.
+ */
+export interface HistoryTrimmedMessage {
+  type: 'history-trimmed';
+  topic: string;
+  /** The subscription's position: the last seq sent on it (or its `after`). */
+  after: number;
+  /** The first retained seq, the next `change` of this topic on this socket. */
+  first: number;
+}
+
 /** Answer to `publish`: the change is stored. `duplicate` when `clientId` was seen before. */
 export interface PublishedMessage {
   type: 'published';
@@ -145,4 +196,6 @@ export type ServerMessage =
   | SubscribedMessage
   | ChangeMessage
   | PublishedMessage
+  | HistoryMessage
+  | HistoryTrimmedMessage
   | ErrorMessage;

@@ -1,4 +1,5 @@
 import type { JsonValue } from '../protocol/messages.js';
+import type { ServerLimitsOption } from './limits.js';
 import type { Logger } from './logger.js';
 import type { TopicStoreOption } from './open-store.js';
 import type { SessionRegistry } from './session/registry.js';
@@ -98,6 +99,12 @@ export interface SessionServerOptions {
    * passed here is not closed by `close()`.
    */
   changeFeed?: ChangeFeed;
+  /**
+   * The limits that hold under attack: pre-hello bytes, unauthenticated sockets, sockets per user,
+   * subscriptions per connection, JSON depth, queues and send buffers, history, the publish quota
+   * and topic retention. Any subset; see {@link ServerLimits} for every default.
+   */
+  limits?: ServerLimitsOption;
 }
 
 /**
