@@ -118,7 +118,9 @@ export function createMemoryTopicStore(options: MemoryTopicStoreOptions = {}): T
     },
 
     async readBefore(topic, before, limit, maxBytes) {
-      const entries = slice(topics.get(topic), Math.max(1, before - limit), before - 1);
+      const log = topics.get(topic);
+      const to = Math.min(before - 1, log?.head ?? 0);
+      const entries = slice(log, to - limit + 1, to);
       return copies(capBytes(entries, size, maxBytes, 'last'));
     },
 

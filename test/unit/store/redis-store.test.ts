@@ -21,11 +21,11 @@ if (missing !== undefined) {
   });
 
   // A fresh key prefix per test: an empty store; reopening with the same prefix finds the same data.
-  describeTopicStoreConformance('openRedisTopicStore (real redis-server)', async () => {
+  describeTopicStoreConformance('openRedisTopicStore (real redis-server)', async (options) => {
     const keyPrefix = `conformance-${randomUUID()}:`;
     return {
-      store: await openRedisTopicStore({ url: redis.url, keyPrefix }),
-      reopen: () => openRedisTopicStore({ url: redis.url, keyPrefix }),
+      store: await openRedisTopicStore({ url: redis.url, keyPrefix, ...options }),
+      reopen: () => openRedisTopicStore({ url: redis.url, keyPrefix, ...options }),
     };
   });
 
