@@ -107,7 +107,10 @@ describe('token attack matrix (RS256 public key and a JWKS URL)', () => {
     ['a non-string sub', () => sign({ ...claims, sub: 42 })],
     ['an empty sub', () => sign({ ...claims, sub: '' })],
     ['a crit header naming an unknown extension', async () => signRaw({ crit: ['x-unknown'], 'x-unknown': 1 }, claims)],
-    ['a token over maxTokenBytes (12.5 KiB of claims, 17 KiB encoded)', () => sign({ ...claims, pad: 'p'.repeat(12_800) })],
+    [
+      'a token over maxTokenBytes (12.5 KiB of claims, 17 KiB encoded)',
+      () => sign({ ...claims, pad: 'p'.repeat(12_800) }),
+    ],
     ['a truncated signature', async () => (await sign(claims)).slice(0, -10)],
     ['garbage in three parts', async () => 'e30.e30.e30'],
   ];
