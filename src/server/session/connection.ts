@@ -139,6 +139,7 @@ export class Connection implements TopicPeer {
   /** The socket sent more raw bytes than allowed before `welcome`: 4009, then destroyed. */
   preHelloLimitExceeded(): void {
     if (this.#state !== 'awaiting-hello') return;
+    this.#socket.pause(); // read nothing more of it: the rest of its frame stays in the kernel
     this.close(
       CloseCode.MESSAGE_TOO_LARGE,
       `message too large (limit ${this.#host.limits.maxPreHelloBytes} bytes before hello)`,
