@@ -53,7 +53,8 @@ export function exceedsJsonDepth(text: string, maxDepth: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (inString) {
-      if (code === 0x5c) i++; // backslash: skip the escaped character
+      if (code === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (code === 0x22) inString = false;
     } else if (code === 0x22) {
       inString = true;
@@ -81,10 +82,7 @@ const isClientId = (v: unknown): v is string =>
 const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /** The parsed object, or why the frame is not one; `id` is kept so that the error can answer it. */
-function decode(
-  raw: string,
-  maxDepth: number,
-): { ok: true; value: Json } | { ok: false; reason: string; id?: number } {
+function decode(raw: string, maxDepth: number): { ok: true; value: Json } | { ok: false; reason: string; id?: number } {
   if (exceedsJsonDepth(raw, maxDepth)) return { ok: false, reason: `frame is nested deeper than ${maxDepth} levels` };
   let value: unknown;
   try {

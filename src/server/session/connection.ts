@@ -140,10 +140,8 @@ export class Connection implements TopicPeer {
   preHelloLimitExceeded(): void {
     if (this.#state !== 'awaiting-hello') return;
     this.#socket.pause(); // read nothing more of it: the rest of its frame stays in the kernel
-    this.close(
-      CloseCode.MESSAGE_TOO_LARGE,
-      `message too large (limit ${this.#host.limits.maxPreHelloBytes} bytes before hello)`,
-    );
+    const limit = this.#host.limits.maxPreHelloBytes;
+    this.close(CloseCode.MESSAGE_TOO_LARGE, `message too large (limit ${limit} bytes before hello)`);
   }
 
   /** What runs in turn for a frame of this verdict; a refused frame's handler keeps only its id. */

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { CloseCode } from '../../../src/protocol/close-codes.js';
 import {
   createMemorySessionRegistry,
@@ -51,7 +54,9 @@ describe('caps', () => {
   });
 
   it('serves an honest burst of 1,000 frames (the rate limit allows 2,000) without closing', async () => {
-    const s = await start({ store: { path: `${process.env.TMPDIR ?? '/tmp'}/ss-burst-${randomUUID()}` } });
+    const dir = await mkdtemp(join(tmpdir(), 'ss-burst-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const s = await start({ store: { path: dir } });
     const { client } = await connectSession(s, await mint());
     for (let id = 1; id <= 500; id++)
       client.send({ type: 'publish', id, topic: 'burst', clientId: `c${id}`, data: id });

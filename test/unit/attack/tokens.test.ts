@@ -61,8 +61,7 @@ describe('token attack matrix (RS256 public key and a JWKS URL)', () => {
     fetched = [];
     keyServer = createServer((req, res) => {
       fetched.push(req.url ?? '');
-      if (req.url === '/jwks') return res.end(JSON.stringify({ keys: [jwk] }));
-      res.end('{"keys":[]}');
+      res.end(req.url === '/jwks' ? JSON.stringify({ keys: [jwk] }) : '{"keys":[]}');
     });
     await new Promise<void>((resolve) => keyServer.listen(0, '127.0.0.1', resolve));
     const { port } = keyServer.address() as AddressInfo;
