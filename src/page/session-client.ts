@@ -26,7 +26,7 @@ import { HostRpc } from './host-rpc.js';
 import { type HostEnvironment, type HostMode, HostSupervisor, type SupervisedTab } from './host-supervisor.js';
 import { toSocketUrl } from './server-url.js';
 import { type RefreshOptions, SessionIntent } from './session-intent.js';
-import { TabTopics } from './tab-topics.js';
+import { TabTopics, type TrimmedGap } from './tab-topics.js';
 
 export { HOST_CALL_TIMEOUT_MS } from './host-rpc.js';
 export type { RefreshHandler, RefreshOptions } from './session-intent.js';
@@ -37,6 +37,12 @@ export interface SubscribeOptions {
   since?: number;
   /** Called once if the subscription is refused (e.g. `FORBIDDEN`) or fails; no data follows. */
   onError?: (error: SessionError) => void;
+  /**
+   * Called when the server's retention dropped changes this subscription had not received yet
+   * (`HISTORY_TRIMMED`): they will never arrive, and the subscription goes on from the oldest
+   * retained change — never a silent gap. Without it a warning is printed.
+   */
+  onTrimmed?: (gap: TrimmedGap) => void;
 }
 
 /** Options of {@link SessionClient}. */
@@ -344,13 +350,15 @@ export class SessionClient {
   subscribe(topic: string, onChange: (change: TopicChange) => void, options: SubscribeOptions = {}): () => void {
     checkTopic(topic);
     if (typeof onChange !== 'function') throw new TypeError('"onChange" must be a function');
-    const { since, onError } = options;
+    const { since, onError, onTrimmed } = options;
     if (since !== undefined && !(Number.isSafeInteger(since) && since >= 0)) {
       throw new TypeError('"since" must be a non-negative integer');
     }
     if (onError !== undefined && typeof onError !== 'function') throw new TypeError('"onError" must be a function');
+    if (onTrimmed !== undefined && typeof onTrimmed !== 'function')
+      throw new TypeError('"onTrimmed" must be a function');
     // After close() the host refuses it: `onError` hears CLIENT_CLOSED.
-    return this.#topics.subscribe(topic, onChange, { since, onError });
+    return this.#topics.subscribe(topic, onChange, { since, onError, onTrimmed });
   }
 
   /**

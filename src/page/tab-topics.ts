@@ -18,8 +18,20 @@ interface Subscription {
   readonly topic: string;
   readonly onChange: (change: TopicChange) => void;
   readonly onError: ((error: SessionError) => void) | undefined;
+  readonly onTrimmed: ((gap: TrimmedGap) => void) | undefined;
   /** Last seq delivered (or `since`): a new host resumes the subscription from here. */
   last: number | undefined;
+}
+
+/**
+ * Changes a subscription will never receive because the server's retention dropped them: the
+ * changes after `after` and before `first` (the subscription goes on with `first`).
+ */
+export interface TrimmedGap {
+  after: number;
+  first: number;
+  /** A `SessionError` with code `HISTORY_TRIMMED` describing the gap. */
+  error: SessionError;
 }
 
 interface PublishWait {
@@ -72,10 +84,20 @@ export class TabTopics {
   subscribe(
     topic: string,
     onChange: (change: TopicChange) => void,
-    options: { since: number | undefined; onError: ((error: SessionError) => void) | undefined },
+    options: {
+      since: number | undefined;
+      onError: ((error: SessionError) => void) | undefined;
+      onTrimmed?: ((gap: TrimmedGap) => void) | undefined;
+    },
   ): () => void {
     const subId = crypto.randomUUID();
-    const subscription: Subscription = { topic, onChange, onError: options.onError, last: options.since };
+    const subscription: Subscription = {
+      topic,
+      onChange,
+      onError: options.onError,
+      onTrimmed: options.onTrimmed,
+      last: options.since,
+    };
     this.#subscriptions.set(subId, subscription);
     this.#rpc
       .call((api) => api.subscribe(this.#tabId, subscriptionRequest(subId, subscription)))
@@ -122,6 +144,28 @@ export class TabTopics {
         return this.#fail(message.subId, createSessionError(message.code, message.message));
       case 'publish-outcome':
         return this.#settle(message.clientId, message.outcome);
+      case 'trimmed':
+        return this.#trimmed(message.subId, message.after, message.first);
+    }
+  }
+
+  /** The server no longer has the changes after `after` and before `first`: tell the subscriber, go on. */
+  #trimmed(subId: string, after: number, first: number): void {
+    const subscription = this.#subscriptions.get(subId);
+    if (!subscription) return;
+    subscription.last = first - 1;
+    const error = new SessionError(
+      'HISTORY_TRIMMED',
+      `the server no longer retains changes ${after + 1}–${first - 1} of "${subscription.topic}": continuing with ${first}`,
+    );
+    if (!subscription.onTrimmed) {
+      console.warn(`[shared-session] ${error.message}`);
+      return;
+    }
+    try {
+      subscription.onTrimmed({ after, first, error });
+    } catch (thrown) {
+      this.#report(thrown);
     }
   }
 

@@ -21,8 +21,10 @@ export const CloseCode = {
   UNSUPPORTED_PROTOCOL: 4006,
   /** No `hello` arrived in time after the socket opened. */
   HELLO_TIMEOUT: 4008,
-  /** A frame exceeded the server's size limit. */
+  /** A frame exceeded the server's size limit (before `welcome`: the pre-hello byte limit). */
   MESSAGE_TOO_LARGE: 4009,
+  /** The user already holds the most sockets the server allows per user; reconnect later. */
+  TOO_MANY_SOCKETS: 4011,
   /** The connection kept sending faster than its rate limit. */
   RATE_LIMITED: 4029,
   /** The server is shutting down; reconnect later. */

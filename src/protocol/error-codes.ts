@@ -43,5 +43,9 @@ export type SessionErrorCode =
   | 'PROTOCOL_MISMATCH'
   /** This client was closed with `close()`. */
   | 'CLIENT_CLOSED'
+  /** A subscription's position fell out of the topic's retained log; it continues from the first retained change. */
+  | 'HISTORY_TRIMMED'
+  /** A `subscribe` over the server's subscriptions-per-connection limit: nothing was subscribed. */
+  | 'TOO_MANY_SUBSCRIPTIONS'
   /** An unexpected failure; the message says what. */
   | 'INTERNAL';

@@ -272,6 +272,11 @@ export type TabMessage =
   | { type: 'changes'; subId: string; changes: TopicChange[] }
   /** Subscription `subId` was refused or failed; it is removed. */
   | { type: 'subscription-error'; subId: string; code: SessionErrorCode; message: string }
+  /**
+   * The server no longer retains the changes after `after` and before `first` (retention): the
+   * subscription goes on with `first` (code `HISTORY_TRIMMED`; never a silent gap).
+   */
+  | { type: 'trimmed'; subId: string; after: number; first: number }
   /** Result of a publish this tab made. */
   | { type: 'publish-outcome'; clientId: string; outcome: PublishOutcome };
 

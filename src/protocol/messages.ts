@@ -66,22 +66,30 @@ export interface PublishMessage {
 }
 
 /**
- * Asks for older changes of a topic (served by servers that announce it; see PROTOCOL.md): the `limit` changes with seq < `before` (default: after the
- * newest), oldest first. Permission-checked like `subscribe`. Answered by `history` or `error`.
+ * Asks for older changes of a topic: the newest `limit` changes with seq < `before`, oldest first.
+ * Permission-checked like `subscribe`. Answered by `history` or `error` (FORBIDDEN,
+ * INVALID_ARGUMENT).
  */
 export interface HistoryRequestMessage {
   type: 'history';
   id: number;
   topic: string;
-  /** Only changes with a smaller seq; omitted: the newest changes. */
+  /** Only changes with seq < before (a positive integer). Default: the newest changes. */
   before?: number;
-  /** At most this many (the server caps it). */
+  /** Most changes wanted, 1 or more (default 50); the server serves at most its maximum (500). */
   limit?: number;
 }
 
 /** Every frame a client may send. */
 export type ClientMessage =
-  HelloMessage | UpdateTokenMessage | PingMessage | EndMessage | SubscribeMessage | UnsubscribeMessage | PublishMessage;
+  | HelloMessage
+  | UpdateTokenMessage
+  | PingMessage
+  | EndMessage
+  | SubscribeMessage
+  | UnsubscribeMessage
+  | PublishMessage
+  | HistoryRequestMessage;
 
 /** Answer to `hello`: the session is authenticated and live. */
 export interface WelcomeMessage {
@@ -144,6 +152,35 @@ export interface ChangeMessage {
   clientId?: string;
 }
 
+/** One change in a `history` answer: a `change` frame's fields without `type` and `topic`. */
+export type HistoryChange = Omit<ChangeMessage, 'type' | 'topic'>;
+
+/** Answer to a `history` request. */
+export interface HistoryMessage {
+  type: 'history';
+  id: number;
+  topic: string;
+  /** Ascending by seq, all below the request's `before`; at most the request's `limit`. */
+  changes: HistoryChange[];
+  /** Whether the topic retains changes older than the first one here (ask again with `before` = its seq). */
+  hasMore: boolean;
+}
+
+/**
+ * Sent on a subscription whose position fell out of the topic's retained log (retention dropped
+ * the changes after `after` and before `first`): the next change of the subscription is `first`,
+ * the start of what the server retains. Never a silent gap: the client learns exactly which seqs
+ * it will not get. Its code for the host's error reports is `HISTORY_TRIMMED`.
+ */
+export interface HistoryTrimmedMessage {
+  type: 'history-trimmed';
+  topic: string;
+  /** The subscription's position: the last seq sent on it (or its `after`). */
+  after: number;
+  /** The first retained seq, the next `change` of this topic on this socket. */
+  first: number;
+}
+
 /** Answer to `publish`: the change is stored. `duplicate` when `clientId` was seen before. */
 export interface PublishedMessage {
   type: 'published';
@@ -151,16 +188,6 @@ export interface PublishedMessage {
   topic: string;
   seq: number;
   duplicate: boolean;
-}
-
-/** Answer to `history`: older changes, oldest first. */
-export interface HistoryMessage {
-  type: 'history';
-  id: number;
-  topic: string;
-  changes: Omit<ChangeMessage, 'type'>[];
-  /** Older retained changes exist before `changes[0]`. */
-  hasMore: boolean;
 }
 
 /** A typed error: the answer to request `id`, or about a frame without one. */
@@ -180,4 +207,5 @@ export type ServerMessage =
   | ChangeMessage
   | PublishedMessage
   | HistoryMessage
+  | HistoryTrimmedMessage
   | ErrorMessage;

@@ -63,7 +63,11 @@ export async function createSessionServer(options: SessionServerOptions): Promis
   const { logger, changeFeed: givenFeed } = resolved;
   // Opened after the options were checked, so that an invalid option never leaves a store open. A
   // Redis store brings the feed and the session registry that the processes sharing it need.
-  const opened = await openTopicStore(options.store, (error) => logger.error(`redis: ${describeError(error)}`));
+  const opened = await openTopicStore(
+    options.store,
+    (error) => logger.error(`redis: ${describeError(error)}`),
+    resolved.limits.retention,
+  );
   const registry = options.sessionRegistry ?? opened.sessionRegistry ?? createMemorySessionRegistry();
   const feed =
     givenFeed ??
@@ -75,6 +79,7 @@ export async function createSessionServer(options: SessionServerOptions): Promis
     access: resolved.access,
     logger,
     maxChangeBytes: resolved.maxChangeBytes,
+    limits: resolved.limits,
   });
   const closeTopics = async (): Promise<void> => {
     stopEnded?.();
@@ -95,11 +100,13 @@ export async function createSessionServer(options: SessionServerOptions): Promis
     rateLimit: resolved.rateLimit,
     logger,
     topics,
+    limits: resolved.limits,
+    socketsOfUser: (userId) => live.ofUser(userId),
     opened: (connection) => live.add(connection),
     closed: (connection) => live.delete(connection),
     refreshed: () => counters.refreshed(),
-    ended: (sessionId) => {
-      for (const connection of live.ofSession(sessionId)) connection.close(CloseCode.SESSION_ENDED, 'session ended');
+    ended: (key) => {
+      for (const connection of live.ofSession(key)) connection.close(CloseCode.SESSION_ENDED, 'session ended');
     },
   };
 
@@ -133,10 +140,15 @@ export async function createSessionServer(options: SessionServerOptions): Promis
   );
   const socketServer = createSocketServer({
     maxPayloadBytes: resolved.maxPayloadBytes,
+    admission: {
+      maxUnauthenticated: resolved.limits.maxUnauthenticatedSockets,
+      maxUnauthenticatedPerIp: resolved.limits.maxUnauthenticatedPerIp,
+      maxPreHelloBytes: resolved.limits.maxPreHelloBytes,
+    },
     logger,
-    accept(ws) {
+    accept(ws, ticket) {
       socketsOpened++;
-      const connection = new Connection(ws, connectionHost, resolved.helloTimeoutMs);
+      const connection = new Connection(ws, connectionHost, { helloTimeoutMs: resolved.helloTimeoutMs, ticket });
       sockets.set(ws, connection);
       heartbeat.track(ws);
       ws.once('close', (code: number) => {

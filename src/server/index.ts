@@ -13,7 +13,14 @@
  */
 export { createSessionServer } from './create-session-server.js';
 export { createLocalChangeFeed, type ChangeFeed, type ChangeListener } from './topics/change-feed.js';
-export { USER_TOPIC_PREFIX, type TopicPermissions, type TopicRule } from './topics/permissions.js';
+export {
+  TOPIC_SEGMENT_SEPARATOR,
+  USER_TOPIC_PREFIX,
+  type TopicPermissions,
+  type TopicRule,
+} from './topics/permissions.js';
+export { DEFAULT_LIMITS, resolveLimits, type ServerLimits, type ServerLimitsOption } from './limits.js';
+export { DEFAULT_RETENTION, resolveRetention, type TopicRetention } from './store/retention.js';
 export type { TopicStoreOption } from './open-store.js';
 export { openRedisBackend, type RedisBackend, type RedisBackendOptions } from './redis/backend.js';
 export { openRedisTopicStore, type RedisStoreOptions } from './redis/store.js';
@@ -58,6 +65,7 @@ export {
 export { DEFAULT_VERIFY_TIMEOUT_MS, type VerifiedIdentity, type VerifyToken } from './session/custom-verifier.js';
 export {
   createMemorySessionRegistry,
+  sessionKey,
   type AttachResult,
   type MemorySessionRegistry,
   type MemorySessionRegistryOptions,

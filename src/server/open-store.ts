@@ -4,6 +4,7 @@ import { redactUrl } from './redis/keys.js';
 import type { SessionRegistry } from './session/registry.js';
 import { openLmdbTopicStore } from './store/lmdb-store.js';
 import { createMemoryTopicStore } from './store/memory-store.js';
+import { DEFAULT_RETENTION, type TopicRetention } from './store/retention.js';
 import type { TopicStore } from './store/topic-store.js';
 import type { ChangeFeed } from './topics/change-feed.js';
 
@@ -41,14 +42,16 @@ export interface OpenedStore {
  *
  * @param option - the option
  * @param onError - background failures of a Redis change feed
+ * @param retention - what each topic of a store the server opens keeps (a store passed in keeps its own)
  * @throws TypeError for an option of another shape; the store's error when it cannot be opened
  */
 export async function openTopicStore(
   option: TopicStoreOption | undefined = 'memory',
   onError: (error: unknown) => void = (error) => console.error(error),
+  retention: TopicRetention = DEFAULT_RETENTION,
 ): Promise<OpenedStore> {
   if (option === 'memory') {
-    const store = createMemoryTopicStore();
+    const store = createMemoryTopicStore({ retention });
     return { store, description: 'in memory', close: () => store.close() };
   }
   if (typeof option === 'object' && option !== null) {
@@ -56,11 +59,11 @@ export async function openTopicStore(
       return { store: option, description: 'in a custom store', close: async () => {} };
     }
     if ('path' in option && typeof option.path === 'string' && option.path.length > 0) {
-      const store = await openLmdbTopicStore({ path: option.path });
+      const store = await openLmdbTopicStore({ path: option.path, retention });
       return { store, description: `in LMDB at ${resolve(option.path)}`, close: () => store.close() };
     }
     if ('redis' in option && typeof option.redis === 'string') {
-      const backendOptions: RedisBackendOptions = { url: option.redis, onError };
+      const backendOptions: RedisBackendOptions = { url: option.redis, onError, retention };
       if (option.keyPrefix !== undefined) backendOptions.keyPrefix = option.keyPrefix;
       const backend = await openRedisBackend(backendOptions);
       return {
@@ -80,6 +83,7 @@ function isTopicStore(value: object): value is TopicStore {
   return (
     typeof store.append === 'function' &&
     typeof store.read === 'function' &&
+    typeof store.readBefore === 'function' &&
     typeof store.head === 'function' &&
     typeof store.close === 'function'
   );

@@ -8,6 +8,7 @@ import {
   DEFAULT_RATE_LIMIT_BURST,
   DEFAULT_RATE_LIMIT_MESSAGES_PER_SECOND,
 } from './constants.js';
+import { resolveLimits, type ServerLimits } from './limits.js';
 import { resolveLogger, type Logger } from './logger.js';
 import { createTokenVerifier, type TokenVerifier } from './session/token-verifier.js';
 import type { ChangeFeed } from './topics/change-feed.js';
@@ -43,6 +44,8 @@ export interface ResolvedOptions {
   maxChangeBytes: number;
   /** The feed passed in, which the server does not close. */
   changeFeed: ChangeFeed | undefined;
+  /** Every limit, defaults applied (`limits.ts`). */
+  limits: ServerLimits;
 }
 
 /**
@@ -94,6 +97,7 @@ export function resolveOptions(options: SessionServerOptions): ResolvedOptions {
     access: compilePermissions(options.permissions),
     maxChangeBytes: positiveInteger(options.maxChangeBytes ?? DEFAULT_MAX_CHANGE_BYTES, 'maxChangeBytes'),
     changeFeed,
+    limits: resolveLimits(options.limits),
   };
 }
 

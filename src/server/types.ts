@@ -1,6 +1,7 @@
 import type { JsonValue } from '../protocol/messages.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ServerLimitsOption } from './limits.js';
 import type { Logger } from './logger.js';
 import type { HealthReport, OperationsHandler, OperationsOptions, ServerCounts } from './operations/endpoints.js';
 import type { AttachOptions } from './transport/attach.js';
@@ -108,6 +109,12 @@ export interface SessionServerOptions extends AttachOptions {
    * passed here is not closed by `close()`.
    */
   changeFeed?: ChangeFeed;
+  /**
+   * The limits that hold under attack: pre-hello bytes, unauthenticated sockets, sockets per user,
+   * subscriptions per connection, JSON depth, queues and send buffers, history, the publish quota
+   * and topic retention. Any subset; see {@link ServerLimits} for every default.
+   */
+  limits?: ServerLimitsOption;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { CloseCode, sessionErrorForCloseCode } from '../protocol/close-codes.js';
 import type { SessionErrorType } from '../protocol/error-codes.js';
 import type { CloseRecord, ConnectionStatus } from '../protocol/host-api.js';
-import type { ChangeMessage, HelloMessage, WelcomeMessage } from '../protocol/messages.js';
+import type { ChangeMessage, HelloMessage, HistoryTrimmedMessage, WelcomeMessage } from '../protocol/messages.js';
 import { WIRE_PROTOCOL_VERSION } from '../protocol/version.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { ServerConnection, type WebSocketFactory } from './server-connection.js';
@@ -27,6 +27,8 @@ export interface SupervisorEvents {
   disconnected(): void;
   /** A change frame arrived. */
   change(message: ChangeMessage): void;
+  /** The server trimmed changes a subscription still needed. */
+  trimmed(message: HistoryTrimmedMessage): void;
   /** The server closed with a session error: no reconnect until a new token. */
   sessionError(type: SessionErrorType, message: string): void;
   /** The server ended the session (another tab's `endSession`, from another host). */
@@ -145,6 +147,7 @@ export class ConnectionSupervisor {
         },
         onMessage: (message) => {
           if (message.type === 'change') events.change(message);
+          else if (message.type === 'history-trimmed') events.trimmed(message);
         },
         onClose: (info) => {
           if (this.#connection !== connection) return;

@@ -142,7 +142,7 @@ export const OPAQUE_VERIFY_TIMEOUT_MS = 15_000;
  * @param token - the new token
  */
 export async function admitUpdate(session: SessionController, token: string): Promise<SessionInfo> {
-  const current = session.require();
+  const current = session.requireSession();
   const reading = session.identity.read(token);
   // An opaque token is checked by the server alone (other user: USER_MISMATCH; other roles: 4003).
   const claims = reading.kind === 'jwt' ? reading.claims : undefined;

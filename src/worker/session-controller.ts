@@ -1,6 +1,6 @@
 import { createSessionError, NoActiveSessionError, SessionError } from '../errors/index.js';
 import { SESSION_ERROR_TYPES, type SessionErrorType } from '../protocol/error-codes.js';
-import type { ChangeMessage } from '../protocol/messages.js';
+import type { ChangeMessage, HistoryTrimmedMessage } from '../protocol/messages.js';
 import type { ConnectionStatus, HostInspection, HostKind, SessionInfo } from '../protocol/host-api.js';
 import type { Clock } from '../shared/clock.js';
 import { isExpired, rolesFromClaim, type TokenClaims } from '../shared/token-claims.js';
@@ -25,6 +25,8 @@ export interface SessionDataHooks {
   disconnected(): void;
   /** A change arrived. */
   change(message: ChangeMessage): void;
+  /** The server trimmed changes a subscription still needed. */
+  trimmed(message: HistoryTrimmedMessage): void;
 }
 
 /** How a {@link SessionController} is set up. */
@@ -64,11 +66,17 @@ export class SessionController {
   #status: ConnectionStatus = 'UNINITIALIZED';
   /** How the server judges tokens, and its word on the session's identity. */
   readonly identity: ServerIdentity;
+  /** The tabs of this host. */
+  readonly tabs: TabRegistry;
+  /** The session's record in IndexedDB. */
+  readonly persistence: SessionPersistence;
 
   /** @param options - see {@link SessionControllerOptions} */
   constructor(options: SessionControllerOptions) {
     this.#options = options;
     this.identity = new ServerIdentity(options.clock);
+    this.tabs = options.tabs;
+    this.persistence = options.persistence;
     const { data } = options;
     this.#supervisor = new ConnectionSupervisor({
       buildId: options.buildId,
@@ -87,6 +95,7 @@ export class SessionController {
         },
         disconnected: () => data.disconnected(),
         change: (message) => data.change(message),
+        trimmed: (message) => data.trimmed(message),
         sessionError: (type, message) => {
           this.identity.refused(createSessionError(type, message));
           this.fail(type, message);
@@ -177,7 +186,7 @@ export class SessionController {
 
   /** `connect()`: the app wants a socket now. */
   connect(): void {
-    this.require();
+    this.requireSession();
     this.apply({ type: 'connect' });
     // Live already: a socket stopped by a non-session close (protocol) starts again, and one
     // waiting out a backoff dials now.
@@ -187,23 +196,13 @@ export class SessionController {
 
   /** `disconnect()`: the app wants no socket. */
   disconnect(): void {
-    this.require();
+    this.requireSession();
     this.apply({ type: 'disconnect' });
   }
 
   /** The session's phase (read by the admission rules). */
   get phase(): SessionPhase {
     return this.#phase;
-  }
-
-  /** The session's record in IndexedDB. */
-  get persistence(): SessionPersistence {
-    return this.#options.persistence;
-  }
-
-  /** The tabs of this host. */
-  get tabs(): TabRegistry {
-    return this.#options.tabs;
   }
 
   /** The server's clock, as far as the host knows it. */
@@ -383,7 +382,7 @@ export class SessionController {
   }
 
   /** The running session, or `NoActiveSessionError`. */
-  require(): HostedSession {
+  requireSession(): HostedSession {
     if (!this.#session) throw new NoActiveSessionError();
     return this.#session;
   }

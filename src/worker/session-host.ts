@@ -91,6 +91,7 @@ export class SessionHost implements HostApi {
     this.#tabs = new TabRegistry((tab) => this.#onTabGone(tab), this.#clock, options.locks);
     this.#topics = new TopicSubscriptions(options.stores.topics, {
       deliver: (tabId, subId, changes) => this.#tabs.postTo(tabId, { type: 'changes', subId, changes }),
+      trimmed: (tabId, subId, after, first) => this.#tabs.postTo(tabId, { type: 'trimmed', subId, after, first }),
       fail: (tabId, subId, code, message) =>
         this.#tabs.postTo(tabId, { type: 'subscription-error', subId, code, message }),
     });
@@ -126,6 +127,7 @@ export class SessionHost implements HostApi {
           this.#outbox.onDisconnected();
         },
         change: (message) => this.#topics.onChange(message),
+        trimmed: (message) => this.#topics.onTrimmed(message),
       },
     });
   }

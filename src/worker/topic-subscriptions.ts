@@ -7,7 +7,7 @@ import type {
   SubscriptionRequest,
   TopicChange,
 } from '../protocol/host-api.js';
-import type { ChangeMessage, ServerMessage } from '../protocol/messages.js';
+import type { ChangeMessage, HistoryTrimmedMessage, ServerMessage } from '../protocol/messages.js';
 import { validateTopicName } from '../protocol/topic-name.js';
 import type { RequestBody } from './server-connection.js';
 import { newTopic, subKey, type HostTopic } from './host-topic.js';
@@ -31,6 +31,8 @@ export interface TopicLink {
 /** How changes and failures reach tabs. */
 export interface TopicDelivery {
   deliver(tabId: string, subId: string, changes: TopicChange[]): void;
+  /** The subscription skips the changes after `after` and before `first`: the server trimmed them. */
+  trimmed(tabId: string, subId: string, after: number, first: number): void;
   fail(tabId: string, subId: string, code: SessionErrorCode, message: string): void;
 }
 
@@ -218,6 +220,31 @@ export class TopicSubscriptions {
       topic.requestedAfter = undefined;
       this.#subscribeAtServer(topic);
     }
+  }
+
+  /**
+   * The server trimmed the changes before `first` that a subscription (the host's, or a tab's
+   * backfill) still needed: jump past them and tell every tab subscription that misses them
+   * (`HISTORY_TRIMMED`), then go on with `first` — never a silent gap, never a resubscribe loop.
+   */
+  onTrimmed(message: HistoryTrimmedMessage): void {
+    const topic = this.#topics.get(message.topic);
+    if (!topic || topic.requestedAfter === undefined) return;
+    const skipTo = message.first - 1;
+    if (topic.cursor < skipTo) {
+      topic.cursor = skipTo;
+      topic.window = [];
+      topic.unsaved = [];
+      topic.replayAt = undefined;
+      const userId = this.#dataUser;
+      if (userId) void this.#cache.then((cache) => cache.reset(userId, topic.name));
+    }
+    for (const sub of topic.subs.values()) {
+      if (sub.delivered >= skipTo) continue;
+      this.#delivery.trimmed(sub.tabId, sub.subId, sub.delivered, message.first);
+      sub.delivered = skipTo;
+    }
+    this.#pump(topic);
   }
 
   /** Wipes every cache (memory and IndexedDB); subscriptions stay and resync from the server. */

@@ -55,7 +55,8 @@ function ackHoldingStore(inner: TopicStore) {
       }
       return result;
     },
-    read: (topic, after, limit) => inner.read(topic, after, limit),
+    read: (topic, after, limit, options) => inner.read(topic, after, limit, options),
+    readBefore: (topic, before, limit, options) => inner.readBefore(topic, before, limit, options),
     head: (topic) => inner.head(topic),
     close: () => inner.close(),
   };

@@ -5,6 +5,7 @@ import type { ChangeFeed } from '../topics/change-feed.js';
 import { createRedisChangeFeed } from './change-feed.js';
 import { connectRedis, quitRedis, RedisKeys, reportOutages } from './keys.js';
 import { createRedisSessionRegistry } from './session-registry.js';
+import { resolveRetention } from '../store/retention.js';
 import { createRedisTopicStore, type RedisStoreOptions } from './store.js';
 
 /**
@@ -94,7 +95,7 @@ export async function openRedisBackend(options: RedisBackendOptions): Promise<Re
   }
   reportOutages(client, 'command', onError);
   reportOutages(subscriber, 'subscriber', onError);
-  const store = createRedisTopicStore(client, keys);
+  const store = createRedisTopicStore(client, keys, resolveRetention(options.retention));
   const changeFeed = createRedisChangeFeed(subscriber, client, keys, onError);
   const sessionRegistry = createRedisSessionRegistry(client, subscriber, keys, retentionMs);
   let closing: Promise<void> | undefined;

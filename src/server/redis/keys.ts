@@ -52,6 +52,11 @@ export class RedisKeys {
     return `${this.prefix}topic:{${encodeURIComponent(topic)}}:ids`;
   }
 
+  /** The bytes of a topic's retained records (retention's `maxBytes`). */
+  retainedBytes(topic: string): string {
+    return `${this.prefix}topic:{${encodeURIComponent(topic)}}:bytes`;
+  }
+
   /** The pub/sub channel on which a topic's new changes are announced. */
   changes(topic: string): string {
     return `${this.prefix}changes:${encodeURIComponent(topic)}`;

@@ -1,11 +1,6 @@
 import type { Redis } from 'ioredis';
-import {
-  decodeChangeRecord,
-  defineTopicStore,
-  encodeChangeRecord,
-  storedChange,
-  type StoreBackend,
-} from '../store/preamble.js';
+import { decodeChangeRecord, defineTopicStore, storedChange, type StoreBackend } from '../store/preamble.js';
+import { DEFAULT_RETENTION, resolveRetention, type TopicRetention } from '../store/retention.js';
 import type { StoredChange, TopicStore } from '../store/topic-store.js';
 import { connectRedis, quitRedis, RedisKeys } from './keys.js';
 
@@ -24,16 +19,25 @@ export interface RedisStoreOptions {
   url: string;
   /** Prepended to every key and channel. Default {@link DEFAULT_REDIS_KEY_PREFIX}. */
   keyPrefix?: string;
+  /** What each topic keeps. Default `DEFAULT_RETENTION`. */
+  retention?: Partial<TopicRetention>;
 }
 
 /**
  * Appends one change atomically (Redis runs a script without interleaving other commands):
  * the clientId check, seq = the stream's last id + 1, XADD with the explicit id `<seq>-0`, the
- * clientId's seq, and the PUBLISH that tells every server process. The stream's own ids are the
- * seqs, so no separate counter can disagree with the log, and XADD refuses an id that is not
- * above the last one: the log cannot get a gap or a duplicate seq.
+ * clientId's seq, retention, and the PUBLISH that tells every server process. The stream's own ids
+ * are the seqs, so no separate counter can disagree with the log, and XADD refuses an id that is
+ * not above the last one: the log cannot get a gap or a duplicate seq. Retention XDELs the oldest
+ * entries (and their clientIds) while the topic passes a limit; the newest entry is always kept,
+ * and a stream remembers its last id after XDEL, so the seqs go on.
  *
- * KEYS: log stream, clientId hash. ARGV: clientId ('' for none), record JSON, channel.
+ * Entry fields: `change` (the record), `b` (its bytes), `c` (its clientId, when it has one). An
+ * entry written before retention existed has only `change` (its size is the record's length),
+ * and a topic's byte counter starts at its first append under retention.
+ *
+ * KEYS: log stream, clientId hash, retained-bytes counter. ARGV: clientId ('' for none), record
+ * JSON, channel, record bytes, maxChanges, maxBytes, maxAgeMs (-1 for no limit), publishedAt.
  * Returns `{seq}` for a new change, `{seq, record}` for a duplicate.
  */
 const APPEND_SCRIPT = `
@@ -49,8 +53,37 @@ local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local seq = 1
 if #last > 0 then seq = tonumber(string.match(last[1][1], '^%d+')) + 1 end
 local id = string.format('%d', seq)
-redis.call('XADD', KEYS[1], id .. '-0', 'change', ARGV[2])
-if clientId ~= '' then redis.call('HSET', KEYS[2], clientId, id) end
+if clientId ~= '' then
+  redis.call('XADD', KEYS[1], id .. '-0', 'change', ARGV[2], 'b', ARGV[4], 'c', clientId)
+  redis.call('HSET', KEYS[2], clientId, id)
+else
+  redis.call('XADD', KEYS[1], id .. '-0', 'change', ARGV[2], 'b', ARGV[4])
+end
+local bytes = redis.call('INCRBY', KEYS[3], ARGV[4])
+local maxChanges, maxBytes = tonumber(ARGV[5]), tonumber(ARGV[6])
+local maxAge, now = tonumber(ARGV[7]), tonumber(ARGV[8])
+local count = redis.call('XLEN', KEYS[1])
+while count > 1 do
+  local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+  local fields = oldest[2]
+  local record, size, cid = '', nil, nil
+  for i = 1, #fields, 2 do
+    if fields[i] == 'change' then record = fields[i + 1]
+    elseif fields[i] == 'b' then size = tonumber(fields[i + 1])
+    elseif fields[i] == 'c' then cid = fields[i + 1] end
+  end
+  size = size or string.len(record)
+  local publishedAt = tonumber(string.match(record, '^{"publishedAt":([-%d.eE+]+)')) or now
+  local over = (maxChanges >= 0 and count > maxChanges) or (maxBytes >= 0 and bytes > maxBytes)
+    or (maxAge >= 0 and now - publishedAt > maxAge)
+  if not over then break end
+  redis.call('XDEL', KEYS[1], oldest[1])
+  bytes = redis.call('DECRBY', KEYS[3], size)
+  if cid and redis.call('HGET', KEYS[2], cid) == string.match(oldest[1], '^%d+') then
+    redis.call('HDEL', KEYS[2], cid)
+  end
+  count = count - 1
+end
 redis.call('PUBLISH', ARGV[3], '{"seq":' .. id .. ',' .. string.sub(ARGV[2], 2))
 return {id}
 `;
@@ -60,9 +93,15 @@ interface ScriptedRedis extends Redis {
   sharedSessionAppend(
     log: string,
     clientIds: string,
+    bytes: string,
     clientId: string,
     record: string,
     channel: string,
+    recordBytes: number,
+    maxChanges: number,
+    maxBytes: number,
+    maxAgeMs: number,
+    publishedAt: number,
   ): Promise<string[]>;
 }
 
@@ -78,6 +117,54 @@ type StreamEntry = [id: string, fields: string[]];
 function changeOfEntry(topic: string, [id, fields]: StreamEntry): StoredChange {
   return decodeChangeRecord(topic, seqOfId(id), fields[1] ?? '');
 }
+
+/** The bytes a stream entry counts for: its `b` field, or its record's length for an older entry. */
+function entryBytes([, fields]: StreamEntry): number {
+  const index = fields.indexOf('b');
+  const counted = index > 0 ? Number(fields[index + 1]) : Number.NaN;
+  return Number.isFinite(counted) ? counted : (fields[1] ?? '').length;
+}
+
+/** Entries a byte-limited read asks for first, before it knows their sizes. */
+const FIRST_CHUNK = 8;
+
+/**
+ * Reads up to `limit` entries in chunks sized from the entries seen so far, stopping once
+ * `maxBytes` were read: a byte-limited read never pulls 500 large entries into memory at once.
+ *
+ * @param fetch - reads `count` entries past the given seq (ascending after it, or descending before it)
+ * @param start - the seq the read starts from (exclusive)
+ * @param limit - most entries
+ * @param maxBytes - the byte limit (`Infinity`: one fetch)
+ */
+async function readChunked(
+  fetch: (cursor: number, count: number) => Promise<StreamEntry[]>,
+  start: number,
+  limit: number,
+  maxBytes: number,
+): Promise<StreamEntry[]> {
+  if (maxBytes === Number.POSITIVE_INFINITY) return fetch(start, limit);
+  const out: StreamEntry[] = [];
+  let bytes = 0;
+  let cursor = start;
+  let chunk = Math.min(limit, FIRST_CHUNK);
+  while (out.length < limit) {
+    const entries = await fetch(cursor, chunk);
+    for (const entry of entries) {
+      out.push(entry);
+      bytes += entryBytes(entry);
+      cursor = seqOfId(entry[0]);
+      if (bytes >= maxBytes || out.length >= limit) return out;
+    }
+    if (entries.length < chunk) return out;
+    const average = bytes / out.length;
+    chunk = Math.max(1, Math.min(limit - out.length, Math.floor((maxBytes - bytes) / average)));
+  }
+  return out;
+}
+
+/** A retention limit as the append script takes it: -1 for none. */
+const scriptLimit = (value: number): number => (Number.isFinite(value) ? value : -1);
 
 /**
  * Reads the newest change of a topic, or `undefined` while it has none (the change feed uses it to
@@ -97,11 +184,11 @@ async function lastEntry(client: Redis, keys: RedisKeys, topic: string): Promise
  * The store's work over a Redis client the caller owns (`openRedisBackend` shares one client
  * between the store and the session registry); its `close()` leaves the client open.
  */
-function redisStoreBackend(client: Redis, keys: RedisKeys): StoreBackend {
+function redisStoreBackend(client: Redis, keys: RedisKeys, retention: TopicRetention): StoreBackend {
   const scripted = client as ScriptedRedis;
   if (typeof scripted.sharedSessionAppend !== 'function') {
     // EVALSHA with a fallback to EVAL: the script's text crosses the network once per connection.
-    client.defineCommand('sharedSessionAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
+    client.defineCommand('sharedSessionAppend', { numberOfKeys: 3, lua: APPEND_SCRIPT });
   }
   return {
     async append(topic, change) {
@@ -109,9 +196,15 @@ function redisStoreBackend(client: Redis, keys: RedisKeys): StoreBackend {
       const [id, original] = await scripted.sharedSessionAppend(
         keys.log(topic),
         keys.clientIds(topic),
+        keys.retainedBytes(topic),
         change.clientId ?? '',
-        encodeChangeRecord(change),
+        change.record,
         keys.changes(topic),
+        change.bytes,
+        scriptLimit(retention.maxChanges),
+        scriptLimit(retention.maxBytes),
+        scriptLimit(retention.maxAgeMs),
+        change.publishedAt,
       );
       if (id === undefined) throw new Error('the append script returned no seq');
       const seq = seqOfId(id);
@@ -119,10 +212,22 @@ function redisStoreBackend(client: Redis, keys: RedisKeys): StoreBackend {
       return { change: storedChange(topic, seq, change), duplicate: false };
     },
 
-    async read(topic, after, limit) {
+    async read(topic, after, limit, maxBytes) {
       // An incomplete id `n` starts at `n-0`, the entry of seq n.
-      const entries = (await client.xrange(keys.log(topic), String(after + 1), '+', 'COUNT', limit)) as StreamEntry[];
+      const fetch = async (cursor: number, count: number) =>
+        (await client.xrange(keys.log(topic), String(cursor + 1), '+', 'COUNT', count)) as StreamEntry[];
+      const entries = await readChunked(fetch, after, limit, maxBytes);
       return entries.map((entry) => changeOfEntry(topic, entry));
+    },
+
+    async readBefore(topic, before, limit, maxBytes) {
+      // An incomplete end id `n` ends at `n-<max>`, so `cursor - 1` includes the entry of that seq.
+      const fetch = async (cursor: number, count: number) =>
+        cursor <= 1
+          ? []
+          : ((await client.xrevrange(keys.log(topic), String(cursor - 1), '-', 'COUNT', count)) as StreamEntry[]);
+      const entries = await readChunked(fetch, before, limit, maxBytes);
+      return entries.reverse().map((entry) => changeOfEntry(topic, entry));
     },
 
     async head(topic) {
@@ -144,8 +249,12 @@ function redisStoreBackend(client: Redis, keys: RedisKeys): StoreBackend {
  * @param client - a command connection
  * @param keys - key and channel names
  */
-export function createRedisTopicStore(client: Redis, keys: RedisKeys): TopicStore {
-  return defineTopicStore(redisStoreBackend(client, keys));
+export function createRedisTopicStore(
+  client: Redis,
+  keys: RedisKeys,
+  retention: TopicRetention = DEFAULT_RETENTION,
+): TopicStore {
+  return defineTopicStore(redisStoreBackend(client, keys, retention));
 }
 
 /**
@@ -158,7 +267,7 @@ export function createRedisTopicStore(client: Redis, keys: RedisKeys): TopicStor
  * `<cursor + 1>-0`: a seek, whatever the log's length.
  *
  * Durability is Redis's: configure AOF (`appendonly yes`) or RDB snapshots for topics that must
- * survive a Redis restart. The store never trims a log.
+ * survive a Redis restart. Each topic keeps at most its `retention` (inside the append script).
  *
  * Import from `shared-session/server`. For a server, `store: { redis: url }` opens this store
  * with the Redis change feed and session registry (`openRedisBackend`).
@@ -179,7 +288,8 @@ export function createRedisTopicStore(client: Redis, keys: RedisKeys): TopicStor
 export async function openRedisTopicStore(options: RedisStoreOptions): Promise<TopicStore> {
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" must be an object');
   const keys = new RedisKeys(options.keyPrefix);
+  const retention = resolveRetention(options.retention);
   const client = await connectRedis(options.url);
   // QUIT is queued behind the pending commands, so pending appends complete first.
-  return defineTopicStore({ ...redisStoreBackend(client, keys), close: () => quitRedis(client) });
+  return defineTopicStore({ ...redisStoreBackend(client, keys, retention), close: () => quitRedis(client) });
 }

@@ -2,21 +2,26 @@ import { CloseCode } from '../../protocol/close-codes.js';
 import type { SessionErrorCode } from '../../protocol/error-codes.js';
 import type { ClientMessage, HelloMessage, ServerMessage, UpdateTokenMessage } from '../../protocol/messages.js';
 import { parseClientMessage } from '../../protocol/parse.js';
-import { MAX_QUEUED_BYTES, MAX_QUEUED_FRAMES } from '../constants.js';
+import { MAX_QUEUED_FRAMES, UNAUTHENTICATED_CLOSE_GRACE_MS } from '../constants.js';
+import type { ServerLimits } from '../limits.js';
 import { describeError, type Logger } from '../logger.js';
 import type { TopicMessage, TopicPeer } from '../topics/peer.js';
-import { InboundFrames, type RateLimitOptions } from '../transport/flow-control.js';
+import type { AdmissionTicket } from '../transport/admission.js';
+import { InboundFrames, type RateLimitOptions, type RateVerdict } from '../transport/flow-control.js';
 import { closeReason, type SocketLike } from '../transport/socket.js';
 import { ExpiryTimer } from './expiry-timer.js';
 import {
   helloRefusal,
   INTERNAL_ERROR,
   negotiateProtocol,
+  refusedFrameId,
   schemaRefusal,
+  socketsRefusal,
+  tokenTooLarge,
   updateIdentityRefusal,
   updateVerificationRefusal,
 } from './handshake.js';
-import type { SessionRegistry } from './registry.js';
+import { sessionKey, type SessionRegistry } from './registry.js';
 import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
 
 /**
@@ -38,12 +43,16 @@ export interface ConnectionHost {
   readonly schemaVersions: ReadonlySet<number> | undefined;
   readonly rateLimit: RateLimitOptions | false;
   readonly logger: Logger;
-  /** The data plane: receives `subscribe`, `unsubscribe` and `publish`. */
+  /** The data plane: receives `subscribe`, `unsubscribe`, `publish` and `history`. */
   readonly topics: TopicHandler;
+  /** The server's limits (token size, sockets per user, JSON depth, queues). */
+  readonly limits: ServerLimits;
+  /** Authenticated connections of `userId` open on this process now. */
+  socketsOfUser(userId: string): number;
   /** The connection authenticated into its session. */
   opened(connection: Connection): void;
-  /** The client ended `sessionId`: every connection of that session must close with 4005. */
-  ended(sessionId: string): void;
+  /** The client ended the session of registry key `key`: every connection of it must close with 4005. */
+  ended(key: string): void;
   /** The socket closed (whatever its state). */
   closed(connection: Connection): void;
   /** A token update was accepted (counted as a refresh). */
@@ -56,38 +65,61 @@ type ConnectionState = 'awaiting-hello' | 'open' | 'closing' | 'closed';
 /** Identity of an authenticated connection. */
 export interface ConnectionSession {
   sessionId: string;
+  /** The session's key in the registry: the user and the session id ({@link sessionKey}). */
+  key: string;
   userId: string;
   roles: string[];
   expiresAt: number | null;
+}
+
+/** How a connection starts. */
+export interface ConnectionOptions {
+  /** Time allowed for the first frame; then the socket is closed with 4008 and destroyed. */
+  helloTimeoutMs: number;
+  /** The socket's admission as an unauthenticated socket, released at `welcome`. */
+  ticket?: AdmissionTicket;
 }
 
 /**
  * One socket's state machine: waits for `hello`, authenticates, then serves `ping`, `update-token`
  * and `end` (and hands topic messages to the {@link TopicHandler}). Frames are processed one at a
  * time in arrival order, so a frame sent after `update-token` sees the new token. No method throws:
- * any failure ends as an `error` frame or a close with a code.
+ * any failure ends as an `error` frame or a close with a code. A socket refused before `welcome`
+ * is destroyed if it does not answer the close frame within {@link UNAUTHENTICATED_CLOSE_GRACE_MS},
+ * and at the hello deadline at once.
  */
 export class Connection implements TopicPeer {
   readonly #socket: SocketLike;
   readonly #host: ConnectionHost;
   readonly #inbound: InboundFrames;
   readonly #expiry: ExpiryTimer;
+  readonly #ticket: AdmissionTicket | undefined;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
+  #terminateTimer: ReturnType<typeof setTimeout> | undefined;
   #state: ConnectionState = 'awaiting-hello';
   #session: ConnectionSession | undefined;
 
   /**
    * @param socket - the accepted socket
    * @param host - the owning server
-   * @param helloTimeoutMs - time allowed for the first frame
+   * @param options - the hello deadline and the socket's admission ticket
    */
-  constructor(socket: SocketLike, host: ConnectionHost, helloTimeoutMs: number) {
+  constructor(socket: SocketLike, host: ConnectionHost, options: ConnectionOptions) {
     this.#socket = socket;
     this.#host = host;
-    const limits = { maxTasks: MAX_QUEUED_FRAMES, maxBytes: MAX_QUEUED_BYTES };
-    this.#inbound = new InboundFrames(host.rateLimit, limits, (error) => this.#fail(error));
+    this.#ticket = options.ticket;
+    const { limits } = host;
+    // Never fewer than the burst the rate limit allows: a burst it admits is served, not refused.
+    const burst = host.rateLimit ? host.rateLimit.burst : 0;
+    const maxFrames = Math.max(limits.maxQueuedFrames ?? MAX_QUEUED_FRAMES, burst);
+    this.#inbound = new InboundFrames(host.rateLimit, { maxFrames, maxBytes: limits.maxQueuedBytes }, socket, (error) =>
+      this.#fail(error),
+    );
     this.#expiry = new ExpiryTimer(() => this.close(CloseCode.TOKEN_EXPIRED, 'token expired'));
-    this.#helloTimer = setTimeout(() => this.close(CloseCode.HELLO_TIMEOUT, 'no hello in time'), helloTimeoutMs);
+    this.#helloTimer = setTimeout(() => {
+      this.close(CloseCode.HELLO_TIMEOUT, 'no hello in time');
+      this.#terminate();
+    }, options.helloTimeoutMs);
   }
 
   /** The authenticated session, `undefined` before `welcome`. */
@@ -103,13 +135,26 @@ export class Connection implements TopicPeer {
    */
   receive(data: string, isBinary: boolean): void {
     if (this.#state === 'closing' || this.#state === 'closed') return;
-    const queued = this.#inbound.push(data.length, (verdict) => {
-      if (this.#state === 'closing' || this.#state === 'closed') return;
-      if (verdict === 'abuse') return this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded');
-      if (verdict === 'ok') return this.#process(data, isBinary);
-      this.sendError(isBinary ? undefined : requestId(data), 'RATE_LIMITED', 'too many messages: slow down');
-    });
-    if (!queued) this.close(CloseCode.RATE_LIMITED, 'too many frames waiting');
+    this.#inbound.push(data.length, (verdict) => this.#handler(verdict, data, isBinary));
+  }
+
+  /** The socket sent more raw bytes than allowed before `welcome`: 4009, then destroyed. */
+  preHelloLimitExceeded(): void {
+    if (this.#state !== 'awaiting-hello') return;
+    this.#socket.pause(); // read nothing more of it: the rest of its frame stays in the kernel
+    const limit = this.#host.limits.maxPreHelloBytes;
+    this.close(CloseCode.MESSAGE_TOO_LARGE, `message too large (limit ${limit} bytes before hello)`);
+  }
+
+  /** What runs in turn for a frame of this verdict; a refused frame's handler keeps only its id. */
+  #handler(verdict: RateVerdict, data: string, isBinary: boolean): () => void | Promise<void> {
+    const open = () => this.#state !== 'closing' && this.#state !== 'closed';
+    if (verdict === 'ok') return () => (open() ? this.#process(data, isBinary) : undefined);
+    if (verdict === 'abuse') return () => this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded');
+    const id = isBinary ? undefined : refusedFrameId(data, this.#host.limits.maxJsonDepth);
+    return () => {
+      if (open()) this.sendError(id, 'RATE_LIMITED', 'too many messages: slow down');
+    };
   }
 
   /** Tells the connection its socket closed. Releases timers and the session binding. */
@@ -120,8 +165,9 @@ export class Connection implements TopicPeer {
     const session = this.#session;
     if (session !== undefined) {
       this.#guard(() => this.#host.topics.disconnected(this));
-      this.#guard(() => this.#host.registry.detach(session.sessionId, Date.now()));
+      this.#guard(() => this.#host.registry.detach(session.key, Date.now()));
     }
+    this.#ticket?.release();
     this.#host.closed(this);
   }
 
@@ -134,12 +180,27 @@ export class Connection implements TopicPeer {
    */
   close(code: number, reason: string): void {
     if (this.#state === 'closing' || this.#state === 'closed') return;
+    const authenticated = this.#state === 'open';
     this.#state = 'closing';
     this.#clearTimers();
     try {
       this.#socket.close(code, closeReason(reason));
     } catch (error) {
       this.#host.logger.error(`close failed: ${describeError(error)}`);
+    }
+    // A raw socket may ignore the close frame: do not give it ws's 30 s close timeout.
+    if (!authenticated) {
+      this.#terminateTimer = setTimeout(() => this.#terminate(), UNAUTHENTICATED_CLOSE_GRACE_MS);
+      this.#terminateTimer.unref?.();
+    }
+  }
+
+  #terminate(): void {
+    if (this.#state === 'closed') return;
+    try {
+      this.#socket.terminate();
+    } catch (error) {
+      this.#host.logger.error(`terminate failed: ${describeError(error)}`);
     }
   }
 
@@ -183,7 +244,7 @@ export class Connection implements TopicPeer {
   }
 
   async #process(data: string, isBinary: boolean): Promise<void> {
-    const parsed = isBinary ? undefined : parseClientMessage(data);
+    const parsed = isBinary ? undefined : parseClientMessage(data, { maxDepth: this.#host.limits.maxJsonDepth });
     if (this.#state === 'awaiting-hello') {
       if (parsed === undefined) return this.close(CloseCode.PROTOCOL_ERROR, 'binary frames are not supported');
       if (!parsed.ok) return this.close(CloseCode.PROTOCOL_ERROR, parsed.reason);
@@ -191,7 +252,7 @@ export class Connection implements TopicPeer {
       return this.#hello(parsed.message);
     }
     if (parsed === undefined) return this.sendError(undefined, 'BAD_MESSAGE', 'binary frames are not supported');
-    if (!parsed.ok) return this.sendError(parsed.id, 'BAD_MESSAGE', parsed.reason);
+    if (!parsed.ok) return this.sendError(parsed.id, parsed.code ?? 'BAD_MESSAGE', parsed.reason);
     return this.#dispatch(parsed.message);
   }
 
@@ -208,9 +269,8 @@ export class Connection implements TopicPeer {
       case 'subscribe':
       case 'unsubscribe':
       case 'publish':
+      case 'history':
         return this.#host.topics.handle(this, message);
-      default:
-        return assertNever(message);
     }
   }
 
@@ -219,6 +279,8 @@ export class Connection implements TopicPeer {
     const { logger, registry } = this.#host;
     const negotiated = negotiateProtocol(hello.protocol);
     if ('refusal' in negotiated) return this.close(negotiated.refusal.code, negotiated.refusal.reason);
+    if (tokenTooLarge(hello.token, this.#host.limits.maxTokenBytes))
+      return this.close(CloseCode.UNAUTHORIZED, 'token too large');
     let token: VerifiedToken;
     try {
       token = await this.#host.verifier.verify(hello.token);
@@ -230,18 +292,28 @@ export class Connection implements TopicPeer {
     if (this.#state !== 'awaiting-hello') return;
     const schema = schemaRefusal(hello.schemaVersion, this.#host.schemaVersions);
     if (schema !== undefined) return this.close(schema.code, schema.reason);
-    const attached = await registry.attach(hello.sessionId, token.userId, Date.now());
+    // Keyed by user and id: a session id is only ever one user's, whatever another user presents.
+    const key = sessionKey(token.userId, hello.sessionId);
+    const attached = await registry.attach(key, token.userId, Date.now());
     if (attached === 'user-mismatch') {
+      // Only a custom registry that keys by the id alone can answer this.
       logger.warn({ sessionId: hello.sessionId, sub: token.userId }, 'session refused: owned by another user');
       return this.close(CloseCode.UNAUTHORIZED, 'session belongs to another user');
     }
     if (this.#state !== 'awaiting-hello') {
       // The socket closed while the registry answered: undo the binding handleClose() could not see.
-      return this.#guard(() => registry.detach(hello.sessionId, Date.now()));
+      return this.#guard(() => registry.detach(key, Date.now()));
     }
     const { userId, roles, expiresAt } = token;
-    this.#session = { sessionId: hello.sessionId, userId, roles, expiresAt };
+    const crowded = socketsRefusal(this.#host.socketsOfUser(userId), this.#host.limits.maxSocketsPerUser);
+    if (crowded !== undefined) {
+      this.#guard(() => registry.detach(key, Date.now()));
+      logger.warn(`hello refused for sub ${JSON.stringify(userId)}: ${crowded.reason}`);
+      return this.close(crowded.code, crowded.reason);
+    }
+    this.#session = { sessionId: hello.sessionId, key, userId, roles, expiresAt };
     this.#state = 'open';
+    this.#ticket?.authenticated();
     this.#host.opened(this);
     this.#armExpiry(expiresAt);
     this.send({
@@ -260,6 +332,8 @@ export class Connection implements TopicPeer {
   }
 
   async #updateToken(message: UpdateTokenMessage): Promise<void> {
+    if (tokenTooLarge(message.token, this.#host.limits.maxTokenBytes))
+      return this.sendError(message.id, 'UNAUTHORIZED', 'token too large');
     let token: VerifiedToken;
     try {
       token = await this.#host.verifier.verify(message.token);
@@ -285,9 +359,9 @@ export class Connection implements TopicPeer {
   async #end(): Promise<void> {
     const session = this.#session;
     if (session === undefined) return;
-    await this.#host.registry.forget(session.sessionId);
+    await this.#host.registry.forget(session.key);
     this.#host.logger.debug?.({ sessionId: session.sessionId, sub: session.userId }, 'session ended');
-    this.#host.ended(session.sessionId);
+    this.#host.ended(session.key);
     // ended() closes every connection of the session, this one included; this is a fallback.
     this.close(CloseCode.SESSION_ENDED, 'session ended');
   }
@@ -305,6 +379,7 @@ export class Connection implements TopicPeer {
   #clearTimers(): void {
     this.#clearHelloTimer();
     this.#expiry.cancel();
+    if (this.#state === 'closed' && this.#terminateTimer !== undefined) clearTimeout(this.#terminateTimer);
   }
 
   /** An unexpected failure while processing a frame: never crash, never leave the client hanging. */
@@ -323,15 +398,4 @@ export class Connection implements TopicPeer {
       this.#host.logger.error(describeError(error));
     }
   }
-}
-
-/** The request id of a frame, when one can be read (to answer a frame that is not processed). */
-function requestId(data: string): number | undefined {
-  const parsed = parseClientMessage(data);
-  if (!parsed.ok) return parsed.id;
-  return 'id' in parsed.message ? parsed.message.id : undefined;
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled message ${JSON.stringify(value)}`);
 }

@@ -7,6 +7,8 @@ import {
   MIN_WIRE_PROTOCOL_VERSION,
   WIRE_PROTOCOL_VERSION,
 } from '../../protocol/version.js';
+import { parseClientMessage } from '../../protocol/parse.js';
+import { utf8Length } from '../../shared/json-size.js';
 import { sameRoles } from '../../shared/token-claims.js';
 import type { VerifiedToken } from './token-verifier.js';
 
@@ -131,4 +133,45 @@ export function updateIdentityRefusal(
     return { code: 'ROLES_MISMATCH', message: 'the token has other roles than the session' };
   }
   return undefined;
+}
+
+/**
+ * Whether a token is longer than `maxBytes` in UTF-8 (checked before verification: a huge token
+ * costs nothing to refuse).
+ *
+ * @param token - from `hello` or `update-token`
+ * @param maxBytes - the limit (`limits.maxTokenBytes`)
+ */
+export function tokenTooLarge(token: string, maxBytes: number): boolean {
+  // The UTF-16 length bounds the UTF-8 length from below (and a third of it from above).
+  return token.length > maxBytes || (token.length * 3 > maxBytes && utf8Length(token) > maxBytes);
+}
+
+/** Frames up to this size that the rate limit refuses are parsed for their id, so the error can answer it. */
+export const REFUSED_FRAME_ID_SCAN_BYTES = 64 * 1024;
+
+/**
+ * The request id of a frame the rate limit refused, so that its `RATE_LIMITED` error answers it;
+ * `undefined` when none can be read or the frame is too large to be worth parsing.
+ *
+ * @param data - the frame's text
+ * @param maxDepth - the server's `maxJsonDepth`
+ */
+export function refusedFrameId(data: string, maxDepth: number): number | undefined {
+  if (data.length > REFUSED_FRAME_ID_SCAN_BYTES) return undefined;
+  const parsed = parseClientMessage(data, { maxDepth });
+  if (!parsed.ok) return parsed.id;
+  return 'id' in parsed.message ? parsed.message.id : undefined;
+}
+
+/**
+ * The 4011 close for a user who already holds `max` authenticated sockets on this process, or
+ * `undefined` when one more is allowed.
+ *
+ * @param open - the user's authenticated sockets now
+ * @param max - `limits.maxSocketsPerUser`
+ */
+export function socketsRefusal(open: number, max: number): Refusal | undefined {
+  if (open < max) return undefined;
+  return { code: CloseCode.TOO_MANY_SOCKETS, reason: `too many sockets for this user (limit ${max})` };
 }

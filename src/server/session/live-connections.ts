@@ -1,8 +1,9 @@
 import type { Connection } from './connection.js';
 
 /**
- * The authenticated connections of this process, indexed by session and by user, for fan-out
- * (`end` closes every socket of a session) and for `stats()`.
+ * The authenticated connections of this process, indexed by session (its registry key: user and
+ * id) and by user, for fan-out (`end` closes every socket of a session), the sockets-per-user cap
+ * and `stats()`.
  */
 export class LiveConnections {
   readonly #bySession = new Map<string, Set<Connection>>();
@@ -21,8 +22,8 @@ export class LiveConnections {
   add(connection: Connection): void {
     const session = connection.session;
     if (session === undefined) return;
-    let set = this.#bySession.get(session.sessionId);
-    if (set === undefined) this.#bySession.set(session.sessionId, (set = new Set()));
+    let set = this.#bySession.get(session.key);
+    if (set === undefined) this.#bySession.set(session.key, (set = new Set()));
     if (set.has(connection)) return;
     set.add(connection);
     this.#byUser.set(session.userId, (this.#byUser.get(session.userId) ?? 0) + 1);
@@ -36,9 +37,9 @@ export class LiveConnections {
   delete(connection: Connection): void {
     const session = connection.session;
     if (session === undefined) return;
-    const set = this.#bySession.get(session.sessionId);
+    const set = this.#bySession.get(session.key);
     if (set === undefined || !set.delete(connection)) return;
-    if (set.size === 0) this.#bySession.delete(session.sessionId);
+    if (set.size === 0) this.#bySession.delete(session.key);
     const count = (this.#byUser.get(session.userId) ?? 1) - 1;
     if (count > 0) this.#byUser.set(session.userId, count);
     else this.#byUser.delete(session.userId);
@@ -47,10 +48,19 @@ export class LiveConnections {
   /**
    * The connections of one session (a copy, safe to close while iterating).
    *
-   * @param sessionId - a session id
+   * @param key - the session's registry key (`sessionKey(userId, sessionId)`)
    */
-  ofSession(sessionId: string): Connection[] {
-    return [...(this.#bySession.get(sessionId) ?? [])];
+  ofSession(key: string): Connection[] {
+    return [...(this.#bySession.get(key) ?? [])];
+  }
+
+  /**
+   * Open authenticated connections of one user.
+   *
+   * @param userId - a `sub`
+   */
+  ofUser(userId: string): number {
+    return this.#byUser.get(userId) ?? 0;
   }
 
   /** Open authenticated connections per user. */

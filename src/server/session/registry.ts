@@ -17,6 +17,27 @@ export type AttachResult =
   | 'user-mismatch';
 
 /**
+ * The key under which the server keeps a session in its {@link SessionRegistry}: the user and the
+ * session id together, so that sessions of two users never share a key whatever ids they present.
+ * An idle session that the registry forgot (retention, `maxIdleSessions`) can therefore never be
+ * handed to another user: its owner's next `hello` gets a fresh session (`resumed: false`), and
+ * anyone else presenting the id gets a session of their own, never the owner's. Injective: the
+ * user id's length comes first.
+ *
+ * Import from `shared-session/server`.
+ *
+ * @param userId - the verified `sub`
+ * @param sessionId - the id the client presented
+ * @example
+ * ```ts
+ * await registry.attach(sessionKey('alice', sessionId), 'alice', Date.now());
+ * ```
+ */
+export function sessionKey(userId: string, sessionId: string): string {
+  return `${userId.length}:${userId}:${sessionId}`;
+}
+
+/**
  * Remembers which user owns each session id, including sessions whose sockets all closed, so that
  * a reconnect can be told `resumed: true` and another user can never take a session id over.
  *

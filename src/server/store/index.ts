@@ -12,7 +12,7 @@
  *
  * @module
  */
-export type { AppendOptions, AppendResult, StoredChange, TopicStore } from './topic-store.js';
-export { createMemoryTopicStore } from './memory-store.js';
+export type { AppendOptions, AppendResult, ReadOptions, StoredChange, TopicStore } from './topic-store.js';
+export { createMemoryTopicStore, type MemoryTopicStoreOptions } from './memory-store.js';
 export { LMDB_STORE_FORMAT, openLmdbTopicStore, type LmdbTopicStoreOptions } from './lmdb-store.js';
 export { MAX_STORED_CLIENT_ID_BYTES, MAX_STORED_TOPIC_BYTES } from './preamble.js';

@@ -1,7 +1,7 @@
 import type { JsonValue } from '../../protocol/messages.js';
 import { hasLoneSurrogate, validateTopicName } from '../../protocol/topic-name.js';
 import { measureJson, utf8Length } from '../../shared/json-size.js';
-import type { AppendOptions, AppendResult, StoredChange, TopicStore } from './topic-store.js';
+import type { AppendOptions, AppendResult, ReadOptions, StoredChange, TopicStore } from './topic-store.js';
 
 /**
  * What every {@link TopicStore} implementation shares: the argument checks and normalisation of
@@ -45,15 +45,21 @@ export interface NewChange {
   json: string;
   publishedAt: number;
   clientId: string | undefined;
+  /** The JSON record a durable store keeps ({@link encodeChangeRecord}). */
+  record: string;
+  /** UTF-8 bytes of `record`: what retention's `maxBytes` and reads' `maxBytes` count. */
+  bytes: number;
 }
 
 /**
- * A store implementation behind the preamble: its methods get valid arguments only (`limit` ≥ 1)
- * and are never called after `close()`, which is called once.
+ * A store implementation behind the preamble: its methods get valid arguments only (`limit` ≥ 1,
+ * `before` ≥ 1, `maxBytes` > 0 or `Infinity`) and are never called after `close()`, which is
+ * called once.
  */
 export interface StoreBackend {
   append(topic: string, change: NewChange): Promise<AppendResult>;
-  read(topic: string, after: number, limit: number): Promise<StoredChange[]>;
+  read(topic: string, after: number, limit: number, maxBytes: number): Promise<StoredChange[]>;
+  readBefore(topic: string, before: number, limit: number, maxBytes: number): Promise<StoredChange[]>;
   head(topic: string): Promise<number>;
   /** Resolves when the backend can serve (a cheap round trip to its database). */
   ping(): Promise<void>;
@@ -78,14 +84,25 @@ export function defineTopicStore(backend: StoreBackend): TopicStore {
       const { clientId, publishedAt } = normalizeAppendOptions(options);
       const measured = measureJson(data);
       if (!measured.ok) throw new TypeError(measured.reason, { cause: measured.cause });
-      return backend.append(topic, { data, json: measured.json, publishedAt, clientId });
+      const record = encodeChangeRecord({ json: measured.json, publishedAt, clientId });
+      const bytes = utf8Length(record);
+      return backend.append(topic, { data, json: measured.json, publishedAt, clientId, record, bytes });
     },
-    async read(topic, after, limit) {
+    async read(topic, after, limit, options) {
       assertOpen();
       assertTopic(topic);
       assertCount('after', after);
       assertCount('limit', limit);
-      return limit === 0 ? [] : backend.read(topic, after, limit);
+      const maxBytes = readLimit(options);
+      return limit === 0 ? [] : backend.read(topic, after, limit, maxBytes);
+    },
+    async readBefore(topic, before, limit, options) {
+      assertOpen();
+      assertTopic(topic);
+      assertCount('before', before);
+      assertCount('limit', limit);
+      const maxBytes = readLimit(options);
+      return limit === 0 || before <= 1 ? [] : backend.readBefore(topic, before, limit, maxBytes);
     },
     async head(topic) {
       assertOpen();
@@ -115,6 +132,40 @@ function assertTopic(topic: unknown): asserts topic is string {
     throw new RangeError(`"topic" must be at most ${MAX_STORED_TOPIC_BYTES} bytes in UTF-8`);
 }
 
+/** The byte limit of a read: `Infinity` when none is given. */
+function readLimit(options: ReadOptions | undefined): number {
+  if (options === undefined || options.maxBytes === undefined) return Number.POSITIVE_INFINITY;
+  const { maxBytes } = options;
+  if (typeof maxBytes !== 'number' || !(maxBytes > 0)) throw new TypeError('"maxBytes" must be a positive number');
+  return maxBytes;
+}
+
+/**
+ * Keeps the changes of a read that fit `maxBytes` (at least one): from the first when reading
+ * forward, from the last when reading history (the newest page).
+ *
+ * @param changes - what the read found, ascending
+ * @param sizes - the bytes of each
+ * @param maxBytes - the read's limit
+ * @param keep - which end to keep
+ */
+export function capBytes<T>(changes: T[], sizes: (change: T) => number, maxBytes: number, keep: 'first' | 'last'): T[] {
+  if (maxBytes === Number.POSITIVE_INFINITY || changes.length <= 1) return changes;
+  let bytes = 0;
+  if (keep === 'first') {
+    for (let i = 0; i < changes.length; i++) {
+      bytes += sizes(changes[i] as T);
+      if (bytes >= maxBytes) return changes.slice(0, i + 1);
+    }
+    return changes;
+  }
+  for (let i = changes.length - 1; i >= 0; i--) {
+    bytes += sizes(changes[i] as T);
+    if (bytes >= maxBytes) return changes.slice(i);
+  }
+  return changes;
+}
+
 /** Throws unless `value` is a non-negative safe integer. */
 function assertCount(name: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
@@ -122,7 +173,7 @@ function assertCount(name: string, value: unknown): asserts value is number {
 }
 
 /** Validates the options of `append` and fills in `publishedAt`. */
-function normalizeAppendOptions(options: AppendOptions | undefined): Omit<NewChange, 'data' | 'json'> {
+function normalizeAppendOptions(options: AppendOptions | undefined): Pick<NewChange, 'publishedAt' | 'clientId'> {
   if (options === undefined) return { clientId: undefined, publishedAt: Date.now() };
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" must be an object');
   const { clientId, publishedAt = Date.now() } = options;
@@ -163,9 +214,30 @@ interface ChangeRecord {
  *
  * @param change - what was appended
  */
-export function encodeChangeRecord(change: NewChange): string {
+export function encodeChangeRecord(change: Pick<NewChange, 'json' | 'publishedAt' | 'clientId'>): string {
   const clientIdMember = change.clientId === undefined ? '' : `"clientId":${JSON.stringify(change.clientId)},`;
   return `{"publishedAt":${change.publishedAt},${clientIdMember}"data":${change.json}}`;
+}
+
+/** Matches the start of a record: its `publishedAt`, and its `clientId` as a JSON string literal. */
+const RECORD_HEAD = /^\{"publishedAt":(-?[0-9.eE+-]+),(?:"clientId":("(?:[^"\\]|\\.)*"),)?"data":/;
+
+/**
+ * The `publishedAt` and `clientId` of a record, read from its start without parsing its data (a
+ * store trimming its oldest changes needs only these).
+ *
+ * @param text - what {@link encodeChangeRecord} produced
+ */
+export function parseRecordHead(text: string): { publishedAt: number; clientId: string | undefined } {
+  const match = RECORD_HEAD.exec(text);
+  if (match === null) {
+    const record = JSON.parse(text) as ChangeRecord;
+    return { publishedAt: record.publishedAt, clientId: record.clientId };
+  }
+  return {
+    publishedAt: Number(match[1]),
+    clientId: match[2] === undefined ? undefined : (JSON.parse(match[2]) as string),
+  };
 }
 
 /**

@@ -57,6 +57,24 @@ export interface AppendOptions {
 }
 
 /**
+ * Options of {@link TopicStore.read} and {@link TopicStore.readBefore}.
+ *
+ * Import from `shared-session/server`.
+ *
+ * @example
+ * ```ts
+ * const batch = await store.read('chat', cursor, 500, { maxBytes: 1024 * 1024 });
+ * ```
+ */
+export interface ReadOptions {
+  /**
+   * Stop once the changes read hold at least this many bytes of stored record (the data's JSON plus
+   * a small envelope); at least one change is returned whatever its size. Default: no byte limit.
+   */
+  maxBytes?: number;
+}
+
+/**
  * The topic logs of the server (spec §6): one append-only log per topic, each change numbered by a
  * per-topic sequence that starts at 1 and has no gaps, deduplicated by the publisher's `clientId`
  * so that a publish retried after any number of reconnects is stored exactly once (spec §5).
@@ -67,6 +85,11 @@ export interface AppendOptions {
  *
  * Invalid arguments reject with a `TypeError` (a too long topic or clientId with a `RangeError`);
  * after {@link TopicStore.close} every other method rejects.
+ *
+ * Retention: each store keeps at most its `retention` (changes, bytes, age; the defaults of
+ * `DEFAULT_RETENTION`) per topic, dropping the oldest changes inside the append that passed a
+ * limit; the newest change is always kept, so `head` never goes back. A clientId is remembered as
+ * long as its change is retained: exactly-once holds within the retained log.
  *
  * Import from `shared-session/server`.
  *
@@ -93,13 +116,26 @@ export interface TopicStore {
    */
   append(topic: string, data: JsonValue, options?: AppendOptions): Promise<AppendResult>;
   /**
-   * Reads the changes with seq > `after`, ascending, at most `limit` of them.
+   * Reads the retained changes with seq > `after`, ascending, at most `limit` of them (and at most
+   * about `options.maxBytes`). When retention dropped changes after `after`, the first change
+   * returned has a seq above `after + 1`: the caller sees the gap, never a silent one.
    *
    * @param topic - non-empty topic name
    * @param after - a non-negative integer cursor: 0 reads from the start
    * @param limit - a non-negative integer
+   * @param options - a byte limit
    */
-  read(topic: string, after: number, limit: number): Promise<StoredChange[]>;
+  read(topic: string, after: number, limit: number, options?: ReadOptions): Promise<StoredChange[]>;
+  /**
+   * Reads the newest retained changes with seq < `before`, at most `limit` of them (and at most
+   * about `options.maxBytes`, keeping the newest), returned in ascending order: one page of history.
+   *
+   * @param topic - non-empty topic name
+   * @param before - a positive integer: only changes with seq < before
+   * @param limit - a non-negative integer
+   * @param options - a byte limit
+   */
+  readBefore(topic: string, before: number, limit: number, options?: ReadOptions): Promise<StoredChange[]>;
   /**
    * The last seq of the topic, 0 when it has no changes.
    *

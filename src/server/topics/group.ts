@@ -1,5 +1,5 @@
 import type { ChangeMessage } from '../../protocol/messages.js';
-import { CATCH_UP_BATCH_SIZE, STORE_RETRY_MS } from '../constants.js';
+import { CATCH_UP_BATCH_SIZE, CATCH_UP_READ_BYTES, STORE_RETRY_MS } from '../constants.js';
 import type { Logger } from '../logger.js';
 import type { StoredChange, TopicStore } from '../store/topic-store.js';
 import type { ChangeFeed } from './change-feed.js';
@@ -11,6 +11,8 @@ export interface TopicContext {
   readonly logger: Logger;
   /** Cumulative `change` frames sent, for `stats()`. */
   readonly counters: { changesSent: number };
+  /** Unsent bytes a socket may hold before its live subscriptions fall back to the store. */
+  readonly maxSendBufferBytes: number;
 }
 
 /** A member of a {@link TopicGroup}: receives the group's live changes once it caught up. */
@@ -50,7 +52,9 @@ export function changeFrame(change: StoredChange): string {
  *
  * Announcements may come twice, late or out of order (a network feed; or two appends of one
  * topic whose promises settle out of order): one at or below `lastSeq` is ignored, one ahead of
- * `lastSeq + 1` is held and the gap read back from the store.
+ * `lastSeq + 1` is held (up to {@link CATCH_UP_BATCH_SIZE} changes and the send-buffer bound in
+ * bytes) and the gap read back from the store. A gap that retention dropped meanwhile is skipped:
+ * live members see the jump and fall back to the store, which tells them `history-trimmed`.
  */
 export class TopicGroup {
   /** Identifies the (topic, effective read permission) pair among the server's groups. */
@@ -62,7 +66,8 @@ export class TopicGroup {
   readonly #members = new Set<GroupMember>();
   readonly #live = new Set<GroupMember>();
   /** Announced changes after `lastSeq + 1`, held until the gap before them is filled. */
-  readonly #ahead = new Map<number, StoredChange>();
+  readonly #ahead = new Map<number, { change: StoredChange; frame: string }>();
+  #aheadBytes = 0;
   readonly #stopListening: () => void;
   #lastSeq = 0;
   #isReady = false;
@@ -141,23 +146,32 @@ export class TopicGroup {
     this.#closed = true;
     this.#stopListening();
     this.#ahead.clear();
+    this.#aheadBytes = 0;
   }
 
   #onAnnounced(change: StoredChange): void {
     if (this.#closed || change.seq <= this.#lastSeq) return;
     this.#announced = Math.max(this.#announced, change.seq);
     // The store holds whatever is not kept here; a long gap is read back rather than buffered.
-    if (this.#ahead.size < CATCH_UP_BATCH_SIZE) this.#ahead.set(change.seq, change);
+    if (
+      !this.#ahead.has(change.seq) &&
+      this.#ahead.size < CATCH_UP_BATCH_SIZE &&
+      this.#aheadBytes < this.#context.maxSendBufferBytes
+    ) {
+      const frame = changeFrame(change);
+      this.#ahead.set(change.seq, { change, frame });
+      this.#aheadBytes += frame.length;
+    }
     if (this.#isReady) this.#advance();
   }
 
   /** Emits the held changes that follow `lastSeq`; reads a remaining gap from the store. */
   #advance(): void {
     for (let next = this.#ahead.get(this.#lastSeq + 1); next !== undefined; next = this.#ahead.get(this.#lastSeq + 1)) {
-      this.#ahead.delete(next.seq);
-      this.#emit(next);
+      this.#dropAhead(next.change.seq);
+      this.#emit(next.change, next.frame);
     }
-    for (const seq of this.#ahead.keys()) if (seq <= this.#lastSeq) this.#ahead.delete(seq);
+    this.#dropPassed();
     if (this.#announced > this.#lastSeq && !this.#filling) void this.#fill();
   }
 
@@ -166,11 +180,16 @@ export class TopicGroup {
     this.#filling = true;
     try {
       while (!this.#closed && this.#announced > this.#lastSeq) {
-        const batch = await this.#context.store.read(this.topic, this.#lastSeq, CATCH_UP_BATCH_SIZE);
+        const batch = await this.#context.store.read(this.topic, this.#lastSeq, CATCH_UP_BATCH_SIZE, {
+          maxBytes: CATCH_UP_READ_BYTES,
+        });
         if (this.#closed) return;
+        // Retention dropped the gap: go on from the first retained change.
+        const first = batch[0];
+        if (first !== undefined && first.seq > this.#lastSeq + 1) this.#lastSeq = first.seq - 1;
         // Changes announced meanwhile may already have been emitted: skip what is not next.
         for (const change of batch) if (change.seq === this.#lastSeq + 1) this.#emit(change);
-        for (const seq of this.#ahead.keys()) if (seq <= this.#lastSeq) this.#ahead.delete(seq);
+        this.#dropPassed();
         // Not stored yet (a network feed ahead of the store): the next announcement retries.
         if (batch.length === 0) return;
       }
@@ -185,10 +204,22 @@ export class TopicGroup {
     }
   }
 
-  #emit(change: StoredChange): void {
+  #dropAhead(seq: number): void {
+    const held = this.#ahead.get(seq);
+    if (held === undefined) return;
+    this.#ahead.delete(seq);
+    this.#aheadBytes -= held.frame.length;
+  }
+
+  /** Drops the held changes at or below `lastSeq`. */
+  #dropPassed(): void {
+    for (const seq of this.#ahead.keys()) if (seq <= this.#lastSeq) this.#dropAhead(seq);
+  }
+
+  #emit(change: StoredChange, serialised?: string): void {
     this.#lastSeq = change.seq;
     if (this.#live.size === 0) return;
-    const frame = changeFrame(change);
+    const frame = serialised ?? changeFrame(change);
     for (const member of this.#live) member.deliver(change.seq, frame);
   }
 }

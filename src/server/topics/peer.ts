@@ -1,5 +1,11 @@
 import type { SessionErrorCode } from '../../protocol/error-codes.js';
-import type { PublishMessage, ServerMessage, SubscribeMessage, UnsubscribeMessage } from '../../protocol/messages.js';
+import type {
+  HistoryRequestMessage,
+  PublishMessage,
+  ServerMessage,
+  SubscribeMessage,
+  UnsubscribeMessage,
+} from '../../protocol/messages.js';
 import type { Principal } from './permissions.js';
 
 /**
@@ -12,7 +18,7 @@ import type { Principal } from './permissions.js';
  */
 
 /** Messages of the data plane. */
-export type TopicMessage = SubscribeMessage | UnsubscribeMessage | PublishMessage;
+export type TopicMessage = SubscribeMessage | UnsubscribeMessage | PublishMessage | HistoryRequestMessage;
 
 /**
  * What a subscription writes to: a `Connection` satisfies it, tests pass a recorder.

@@ -23,7 +23,12 @@ export interface TopicRule {
 
 /**
  * Topic patterns mapped to the roles that may read and write them. In a pattern `*` matches any
- * run of characters (also none) and `{sub}` the connection's user id (the token's `sub`).
+ * run of characters (also none) and `{sub}` the connection's user id (the token's `sub`) as a
+ * **whole segment**: `{sub}` must not touch a `*` (`TypeError` otherwise), and the character
+ * that follows it in any pattern (and `/` always) is a segment separator. A user id that contains
+ * a separator never matches `{sub}` and has no private `user:<sub>` topic. So `user:{sub}/*` gives
+ * user `bob` `user:bob/notes`, which can then never be the private topic of a user whose sub is
+ * `bob/notes`.
  *
  * - The **first** pattern (in the object's key order) that matches a topic decides; when none
  *   matches, the topic is refused. (JavaScript orders integer-like keys such as `'42'` first.)
@@ -69,6 +74,17 @@ export interface TopicAccess {
 export const USER_TOPIC_PREFIX = 'user:';
 const ANY_USER = '*';
 const SUB_PLACEHOLDER = '{sub}';
+/**
+ * Separates the segments of a topic for `{sub}`: a user id containing it never matches `{sub}`
+ * and owns no `user:<sub>` topic, so a `{sub}/…` pattern of one user can never reach another's.
+ */
+export const TOPIC_SEGMENT_SEPARATOR = '/';
+
+/** Whether `userId` contains one of the separators (and so may not stand for `{sub}`). */
+const spansSegments = (userId: string, separators: ReadonlySet<string>): boolean => {
+  for (const separator of separators) if (userId.includes(separator)) return true;
+  return false;
+};
 
 interface CompiledRule {
   index: number;
@@ -86,8 +102,10 @@ interface CompiledRule {
  * @throws TypeError when the option is malformed
  */
 export function compilePermissions(permissions: TopicPermissions | undefined): TopicAccess {
-  const rules = permissions === undefined ? undefined : compileRules(permissions);
-  const owns = (topic: string, userId: string) => topic === USER_TOPIC_PREFIX + userId;
+  const separators = new Set([TOPIC_SEGMENT_SEPARATOR]);
+  const rules = permissions === undefined ? undefined : compileRules(permissions, separators);
+  const owns = (topic: string, userId: string) =>
+    topic === USER_TOPIC_PREFIX + userId && !spansSegments(userId, separators);
 
   /** The rule deciding `topic`, `'owner'` for the private default, `'all'` for the open default, or undefined. */
   const decide = (topic: string, userId: string): CompiledRule | 'owner' | 'all' | undefined => {
@@ -120,7 +138,8 @@ export function compilePermissions(permissions: TopicPermissions | undefined): T
   };
 }
 
-function compileRules(permissions: TopicPermissions): CompiledRule[] {
+/** Compiles every rule; adds the character after each `{sub}` to `separators`. */
+function compileRules(permissions: TopicPermissions, separators: Set<string>): CompiledRule[] {
   if (typeof permissions !== 'object' || permissions === null || Array.isArray(permissions)) {
     throw new TypeError('"permissions" must be an object mapping topic patterns to { read, write }');
   }
@@ -132,7 +151,7 @@ function compileRules(permissions: TopicPermissions): CompiledRule[] {
     return {
       index,
       pattern,
-      match: compilePattern(pattern),
+      match: compilePattern(pattern, separators),
       read: roleSet(rule.read, pattern, 'read'),
       write: roleSet(rule.write, pattern, 'write'),
     };
@@ -149,8 +168,20 @@ function roleSet(roles: readonly string[] | undefined, pattern: string, field: s
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** `*` → any run of characters; `{sub}` → the user id, taken literally; everything else literally. */
-function compilePattern(pattern: string): (topic: string, userId: string) => boolean {
+/** `*` → any run of characters; `{sub}` → the user id as a whole segment; everything else literally. */
+function compilePattern(pattern: string, separators: Set<string>): (topic: string, userId: string) => boolean {
+  const parts = pattern.split(SUB_PLACEHOLDER);
+  for (let i = 1; i < parts.length; i++) {
+    const before = parts[i - 1] ?? '';
+    const after = parts[i] ?? '';
+    if (before.endsWith('*') || after.startsWith('*') || (after === '' && i < parts.length - 1)) {
+      throw new TypeError(
+        `"permissions" pattern ${JSON.stringify(pattern)}: {sub} must be a whole segment (not next to "*" or another {sub})`,
+      );
+    }
+    const follower = after.charAt(0);
+    if (follower !== '') separators.add(follower);
+  }
   const source = (userId: string) =>
     pattern
       .split(SUB_PLACEHOLDER)
@@ -161,5 +192,5 @@ function compilePattern(pattern: string): (topic: string, userId: string) => boo
     return (topic) => regexp.test(topic);
   }
   // Built per check: a user id is arbitrary text, and these checks are rare next to a store write.
-  return (topic, userId) => new RegExp(`^${source(userId)}$`).test(topic);
+  return (topic, userId) => !spansSegments(userId, separators) && new RegExp(`^${source(userId)}$`).test(topic);
 }

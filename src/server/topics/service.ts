@@ -1,12 +1,17 @@
-import type { JsonValue, PublishMessage, SubscribeMessage } from '../../protocol/messages.js';
+import type { HistoryRequestMessage, JsonValue, PublishMessage, SubscribeMessage } from '../../protocol/messages.js';
+import { exceedsJsonDepth } from '../../protocol/parse.js';
 import { validateTopicName } from '../../protocol/topic-name.js';
 import { measureJson } from '../../shared/json-size.js';
+import type { ServerLimits } from '../limits.js';
 import type { Logger } from '../logger.js';
 import type { StoredChange, TopicStore } from '../store/topic-store.js';
 import type { ChangeFeed } from './change-feed.js';
+import { drained } from './drain.js';
 import { TopicGroup, type TopicContext } from './group.js';
+import { readHistory } from './history.js';
 import type { TopicPeer, TopicMessage } from './peer.js';
 import type { TopicAccess } from './permissions.js';
+import { PublishQuota } from './quota.js';
 import { TopicSubscription } from './subscription.js';
 
 /** What a {@link TopicService} is built from. */
@@ -17,6 +22,17 @@ export interface TopicServiceOptions {
   logger: Logger;
   /** Largest `data` in UTF-8 bytes of JSON. */
   maxChangeBytes: number;
+  /** Subscriptions per connection, history, publish quota, send buffers, JSON depth. */
+  limits: Pick<
+    ServerLimits,
+    | 'maxSubscriptionsPerConnection'
+    | 'historyLimit'
+    | 'maxHistoryLimit'
+    | 'publishBytesPerSecond'
+    | 'publishBytesBurst'
+    | 'maxSendBufferBytes'
+    | 'maxJsonDepth'
+  >;
 }
 
 /** The data-plane part of `stats()`. */
@@ -37,9 +53,12 @@ export interface TopicStats {
  *
  * - `subscribe`: read permission, then `subscribed {head}`, then every change after `after` (from
  *   the store), then live ones. A second `subscribe` of a topic on one connection replaces the first.
- * - `publish`: write permission, size limit, `store.append` with the clientId (a duplicate is
- *   answered with the original seq and not fanned out again), `published`, then the change is
- *   announced on the {@link ChangeFeed}, from which every group of the topic emits it.
+ * - `publish`: write permission, size limit, the user's storage quota, `store.append` with the
+ *   clientId (a duplicate is answered with the original seq and not fanned out again),
+ *   `published`, then the change is announced on the {@link ChangeFeed}, from which every group
+ *   of the topic emits it.
+ * - `history`: read permission, then one page of older changes ({@link readHistory}), sent once
+ *   the socket drained below its send-buffer bound.
  */
 export class TopicService {
   readonly #options: TopicServiceOptions;
@@ -48,12 +67,18 @@ export class TopicService {
   /** Groups by `grant NUL topic` (a topic never contains NUL). */
   readonly #groups = new Map<string, TopicGroup>();
   readonly #byConnection = new Map<TopicPeer, Map<string, TopicSubscription>>();
+  /** Connections that went away: a history answer waiting for their socket to drain gives up. */
+  readonly #gone = new WeakSet<TopicPeer>();
+  readonly #quota: PublishQuota;
   #subscriptions = 0;
 
   /** @param options - store, feed, permissions, logger, limits */
   constructor(options: TopicServiceOptions) {
     this.#options = options;
-    this.#context = { store: options.store, feed: options.feed, logger: options.logger, counters: this.#counters };
+    const { store, feed, logger, limits } = options;
+    const { maxSendBufferBytes } = limits;
+    this.#context = { store, feed, logger, counters: this.#counters, maxSendBufferBytes };
+    this.#quota = new PublishQuota(limits.publishBytesPerSecond, limits.publishBytesBurst);
   }
 
   /** Counters for `stats()`. */
@@ -80,6 +105,8 @@ export class TopicService {
         return this.#unsubscribe(connection, message.topic);
       case 'publish':
         return this.#publish(connection, message);
+      case 'history':
+        return this.#history(connection, message);
     }
   }
 
@@ -89,6 +116,7 @@ export class TopicService {
    * @param connection - the closed connection
    */
   disconnected(connection: TopicPeer): void {
+    this.#gone.add(connection);
     const subscriptions = this.#byConnection.get(connection);
     if (subscriptions === undefined) return;
     this.#byConnection.delete(connection);
@@ -110,6 +138,9 @@ export class TopicService {
     if (bytes > this.#options.maxChangeBytes) {
       throw new RangeError(`"data" is ${bytes} bytes of JSON; the limit is ${this.#options.maxChangeBytes}`);
     }
+    // Clients parse change frames too: no deeper than a client's own publish may be.
+    const maxDepth = this.#options.limits.maxJsonDepth - 1;
+    if (exceedsJsonDepth(json, maxDepth)) throw new TypeError(`"data" is nested deeper than ${maxDepth} levels`);
     // A copy, so that what subscribers receive is what was stored even if the caller mutates `data`.
     const { change, duplicate } = await this.#options.store.append(topic, JSON.parse(json) as JsonValue);
     if (!duplicate) this.#stored(change);
@@ -122,6 +153,11 @@ export class TopicService {
     const grant = this.#options.access.readGrant(topic, session);
     if (grant === undefined) {
       return connection.sendError(id, 'FORBIDDEN', `not allowed to read topic ${JSON.stringify(topic)}`);
+    }
+    const current = this.#byConnection.get(connection);
+    const max = this.#options.limits.maxSubscriptionsPerConnection;
+    if (current !== undefined && !current.has(topic) && current.size >= max) {
+      return connection.sendError(id, 'TOO_MANY_SUBSCRIPTIONS', `a connection may subscribe to at most ${max} topics`);
     }
     const subscription = new TopicSubscription(connection, this.#groupFor(topic, grant), after, this.#context);
     this.#attach(connection, topic, subscription);
@@ -163,6 +199,9 @@ export class TopicService {
         `"data" is ${bytes} bytes of JSON; the limit is ${this.#options.maxChangeBytes}`,
       );
     }
+    if (!this.#quota.take(session.userId, bytes)) {
+      return connection.sendError(id, 'RATE_LIMITED', 'storage quota exceeded: publish less data per second');
+    }
     let result;
     try {
       result = await this.#options.store.append(topic, data, { clientId });
@@ -173,6 +212,25 @@ export class TopicService {
     const { change, duplicate } = result;
     connection.send({ type: 'published', id, topic, seq: change.seq, duplicate });
     if (!duplicate) this.#stored(change);
+  }
+
+  async #history(connection: TopicPeer, request: HistoryRequestMessage): Promise<void> {
+    const session = connection.session;
+    if (session === undefined) return;
+    const { id, topic } = request;
+    if (this.#options.access.readGrant(topic, session) === undefined) {
+      return connection.sendError(id, 'FORBIDDEN', `not allowed to read topic ${JSON.stringify(topic)}`);
+    }
+    let answer;
+    try {
+      answer = await readHistory(this.#options.store, request, this.#options.limits);
+    } catch (error) {
+      this.#options.logger.error(`topic ${JSON.stringify(topic)}: history read failed: ${String(error)}`);
+      return connection.sendError(id, 'INTERNAL', 'the topic store failed; retrying may work');
+    }
+    // An answer waits for a client that is not reading: requests it keeps sending wait behind it.
+    const bound = this.#options.limits.maxSendBufferBytes;
+    if (await drained(connection, bound, () => this.#gone.has(connection))) connection.send(answer);
   }
 
   #stored(change: StoredChange): void {

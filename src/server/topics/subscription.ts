@@ -1,11 +1,7 @@
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
-import {
-  CATCH_UP_BATCH_SIZE,
-  CATCH_UP_BUFFER_BYTES,
-  DRAIN_POLL_MS,
-  MAX_SEND_BUFFER_BYTES,
-  STORE_RETRY_MS,
-} from '../constants.js';
+import type { HistoryTrimmedMessage } from '../../protocol/messages.js';
+import { CATCH_UP_BATCH_SIZE, CATCH_UP_BUFFER_BYTES, CATCH_UP_READ_BYTES, STORE_RETRY_MS } from '../constants.js';
+import { drained } from './drain.js';
 import { changeFrame, type GroupMember, type TopicContext, type TopicGroup } from './group.js';
 import type { Subscriber } from './peer.js';
 
@@ -20,17 +16,21 @@ type SubscriptionState = 'catching-up' | 'joining' | 'live';
  * One connection's subscription to one topic: a member of the {@link TopicGroup} of its topic
  * and read permission.
  *
- * It first catches up from the store (every change after `after`, in batches of
- * {@link CATCH_UP_BATCH_SIZE}, pausing while the socket has more than
- * {@link CATCH_UP_BUFFER_BYTES} waiting). When a read comes back short (the store had nothing
+ * It first catches up from the store (every change after `after`, in batches of at most
+ * {@link CATCH_UP_BATCH_SIZE} changes and {@link CATCH_UP_READ_BYTES} bytes; before **every**
+ * change it checks the socket, and stops sending while more than {@link CATCH_UP_BUFFER_BYTES}
+ * wait there, so a client that does not read costs at most that plus one change). When the store
+ * no longer retains the changes right after its position, it sends `history-trimmed` and goes on
+ * from the first retained change. When a read comes back short (the store had nothing
  * more) it joins the group's live changes: at once when it already sent everything the group
  * emitted; otherwise it holds the live changes while one more read fills the gap before them,
  * then sends the held ones that follow. A store whose reads take a round trip therefore still
  * hands over under a steady stream of publishes, and no change is skipped or sent twice.
  *
- * A live subscription whose socket has more than {@link MAX_SEND_BUFFER_BYTES} waiting leaves the
- * live changes and catches up again at the client's pace, so a slow client neither loses changes
- * nor makes the server hold them.
+ * A live subscription whose socket has more than `maxSendBufferBytes` (`MAX_SEND_BUFFER_BYTES`)
+ * waiting leaves the live changes and catches up again from the store at the client's pace
+ * (rather than being closed: nothing is lost, no reconnect storm, and the server holds at most
+ * the bound plus one change per socket).
  */
 export class TopicSubscription implements GroupMember {
   readonly #connection: Subscriber;
@@ -81,11 +81,12 @@ export class TopicSubscription implements GroupMember {
       this.#held.push({ seq, frame });
       this.#heldBytes += frame.length;
       // Far behind after all: stop holding, catch up from the store and try again later.
-      if (this.#held.length > CATCH_UP_BATCH_SIZE || this.#heldBytes > MAX_SEND_BUFFER_BYTES) this.#fallBack();
+      if (this.#held.length > CATCH_UP_BATCH_SIZE || this.#heldBytes > this.#context.maxSendBufferBytes)
+        this.#fallBack();
       return;
     }
     if (seq <= this.#position) return; // already read from the store while catching up
-    if (seq !== this.#position + 1 || this.#connection.bufferedAmount > MAX_SEND_BUFFER_BYTES) {
+    if (seq !== this.#position + 1 || this.#connection.bufferedAmount > this.#context.maxSendBufferBytes) {
       this.#fallBack();
       void this.#catchUp();
       return;
@@ -97,6 +98,19 @@ export class TopicSubscription implements GroupMember {
     this.#connection.sendText(frame);
     this.#position = seq;
     this.#context.counters.changesSent++;
+  }
+
+  /** The store dropped the changes after the position: say so, then go on from `first`. */
+  #trimmed(first: number): void {
+    const message: HistoryTrimmedMessage = {
+      type: 'history-trimmed',
+      topic: this.group.topic,
+      after: this.#position,
+      first,
+    };
+    this.#connection.sendText(JSON.stringify(message));
+    this.#position = first - 1;
+    // Held live changes are still contiguous after the new position, or older and dropped.
   }
 
   #fallBack(): void {
@@ -134,12 +148,12 @@ export class TopicSubscription implements GroupMember {
         }
         if (this.#connection.bufferedAmount > CATCH_UP_BUFFER_BYTES) {
           this.#fallBack(); // do not hold live changes for a client that is not reading
-          await sleep(DRAIN_POLL_MS, undefined, { ref: false });
+          await drained(this.#connection, CATCH_UP_BUFFER_BYTES, () => !this.#active);
           continue;
         }
         let batch;
         try {
-          batch = await store.read(topic, this.#position, CATCH_UP_BATCH_SIZE);
+          batch = await store.read(topic, this.#position, CATCH_UP_BATCH_SIZE, { maxBytes: CATCH_UP_READ_BYTES });
         } catch (error) {
           if (!this.#active) return;
           logger.error(`topic ${JSON.stringify(topic)}: catch-up read failed, retrying: ${String(error)}`);
@@ -148,17 +162,28 @@ export class TopicSubscription implements GroupMember {
           continue;
         }
         if (!this.#active) return;
+        const first = batch[0];
+        if (first !== undefined && first.seq > this.#position + 1) this.#trimmed(first.seq);
+        let sent = 0;
+        let sentBytes = 0;
         for (const change of batch) {
           if (change.seq !== this.#position + 1) break; // a store keeps seqs contiguous; never send a gap
-          this.#send(change.seq, changeFrame(change));
+          // Per change, not per batch: a client that stopped reading gets nothing more.
+          if (this.#connection.bufferedAmount > CATCH_UP_BUFFER_BYTES) break;
+          const frame = changeFrame(change);
+          this.#send(change.seq, frame);
+          sent++;
+          sentBytes += frame.length;
         }
+        if (sent < batch.length) continue; // the socket filled up: wait for it, then read on
         if (this.#state === 'joining' && this.#tryFinishJoin()) return;
         if (batch.length === 0 && this.group.lastSeq > this.#position) {
           // The group emitted changes the store does not return: a store that lost data.
           logger.error(`topic ${JSON.stringify(topic)}: the store returned nothing after ${this.#position}; retrying`);
           this.#fallBack();
           await sleep(STORE_RETRY_MS, undefined, { ref: false });
-        } else if (batch.length === CATCH_UP_BATCH_SIZE) {
+        } else if (batch.length === CATCH_UP_BATCH_SIZE || sentBytes >= CATCH_UP_READ_BYTES) {
+          // A full batch (by count or by bytes: the store stopped early) means more to read.
           // More to read. Let other sockets' frames in between (a memory store never waits on I/O).
           await yieldToEventLoop(undefined, { ref: false });
         } else if (this.#state === 'catching-up') {

@@ -1,6 +1,7 @@
 /**
  * Flow control of one socket's incoming frames ({@link InboundFrames}): a rate limit
- * ({@link RateLimiter}) and a bounded queue that answers the frames in order ({@link SerialQueue}).
+ * ({@link RateLimiter}) and a queue that answers the frames in order ({@link SerialQueue}) and
+ * stops reading the socket while too much waits in it.
  *
  * @module
  */
@@ -39,10 +40,10 @@ export type RateVerdict =
   | 'abuse';
 
 /**
- * A per-connection token bucket. Tokens refill at `messagesPerSecond` up to `burst`; each frame takes
- * one. Refused frames fill a second bucket that drains at the same rate: when it holds more than
- * `burst`, the sender is flooding (sending at more than twice its limit, for a while) and the
- * connection should be closed.
+ * A token bucket. Tokens refill at `messagesPerSecond` (or bytes per second) up to `burst`; each
+ * frame takes one (or its size). Refused amounts fill a second bucket that drains at the same
+ * rate: when it holds more than `burst`, the sender is flooding (sending at more than twice its
+ * limit, for a while) and the connection should be closed.
  *
  * Import from `shared-session/server`.
  *
@@ -76,110 +77,139 @@ export class RateLimiter {
   }
 
   /**
-   * Accounts one frame arriving at `now`.
+   * Accounts one frame (or `amount` units, e.g. bytes) arriving at `now`. An amount above the
+   * burst is allowed once the bucket is full, so that one large item is never refused for ever.
    *
    * @param now - a monotonic time in ms (`performance.now()`)
+   * @param amount - units taken, 1 by default
    */
-  take(now: number): RateVerdict {
+  take(now: number, amount = 1): RateVerdict {
     const elapsed = this.#last === undefined ? 0 : Math.max(0, now - this.#last);
     this.#last = now;
     this.#tokens = Math.min(this.#burst, this.#tokens + elapsed * this.#rate);
     this.#refused = Math.max(0, this.#refused - elapsed * this.#rate);
-    if (this.#tokens >= 1) {
-      this.#tokens -= 1;
+    const needed = Math.min(amount, this.#burst);
+    if (this.#tokens >= needed) {
+      this.#tokens -= amount;
       return 'ok';
     }
-    this.#refused += 1;
+    this.#refused += amount;
     return this.#refused > this.#burst ? 'abuse' : 'limited';
   }
 }
 
-/** Caps of a {@link SerialQueue}. */
-export interface SerialQueueLimits {
-  /** Most tasks waiting or running. */
-  maxTasks: number;
+/** Caps of the frames waiting on one socket; above either the socket is not read. */
+export interface InboundLimits {
+  /** Most frames waiting or running. */
+  maxFrames: number;
   /** Most bytes (as declared by `push`) waiting or running. */
   maxBytes: number;
 }
 
+/** Stops and restarts reading a socket; a `ws` `WebSocket` satisfies it. */
+export interface ReadControl {
+  pause(): void;
+  resume(): void;
+}
+
 /**
  * Runs tasks one at a time in the order they were pushed, async ones included, so that one
- * socket's frames are answered in order even while a token is being verified. Bounded, so that a
- * client cannot pile up frames behind a slow verification.
+ * socket's frames are answered in order even while a token is being verified.
  */
 class SerialQueue {
-  readonly #limits: SerialQueueLimits;
   readonly #onError: (error: unknown) => void;
+  readonly #settled: () => void;
   #tail: Promise<void> = Promise.resolve();
-  #tasks = 0;
-  #bytes = 0;
+  tasks = 0;
+  bytes = 0;
 
   /**
-   * @param limits - caps on waiting work
    * @param onError - receives whatever a task throws or rejects with; the queue goes on
+   * @param settled - called after each task
    */
-  constructor(limits: SerialQueueLimits, onError: (error: unknown) => void) {
-    this.#limits = limits;
+  constructor(onError: (error: unknown) => void, settled: () => void) {
     this.#onError = onError;
+    this.#settled = settled;
   }
 
-  /**
-   * Appends a task.
-   *
-   * @param bytes - the size it holds in memory until it ran
-   * @param task - the work
-   * @returns `false`, without queueing, when the task would exceed the limits
-   */
-  push(bytes: number, task: () => void | Promise<void>): boolean {
-    if (this.#tasks >= this.#limits.maxTasks || this.#bytes + bytes > this.#limits.maxBytes) return false;
-    this.#tasks++;
-    this.#bytes += bytes;
+  push(bytes: number, task: () => void | Promise<void>): void {
+    this.tasks++;
+    this.bytes += bytes;
     this.#tail = this.#tail.then(async () => {
       try {
         await task();
       } catch (error) {
         this.#onError(error);
       } finally {
-        this.#tasks--;
-        this.#bytes -= bytes;
+        this.tasks--;
+        this.bytes -= bytes;
+        this.#settled();
       }
     });
-    return true;
   }
 }
 
 /**
  * The incoming frames of one socket. Each frame's rate verdict is taken on arrival and its
- * handling queued behind the earlier frames', so answers keep the frames' order. After an `abuse`
- * verdict (whose handler should close the socket) later frames are dropped unread. A refused
- * frame does not count against the queue's byte limit.
+ * handling queued behind the earlier frames', so answers keep the frames' order. While the queue
+ * holds more than its limits the socket is paused, and read again once half of it ran: a burst is
+ * served at the server's pace, never refused for its size, and never held beyond the limits (plus
+ * what `ws` had already read). After an `abuse` verdict (whose handler should close the socket)
+ * later frames are dropped unread.
  */
 export class InboundFrames {
   readonly #limiter: RateLimiter | undefined;
+  readonly #limits: InboundLimits;
+  readonly #control: ReadControl;
   readonly #queue: SerialQueue;
   #flooding = false;
+  #paused = false;
 
   /**
    * @param rateLimit - the connection's rate limit, or `false` for none
-   * @param limits - caps on frames waiting
+   * @param limits - when to stop reading the socket
+   * @param control - pauses and resumes the socket
    * @param onError - receives whatever a handler throws or rejects with; later frames go on
    */
-  constructor(rateLimit: RateLimitOptions | false, limits: SerialQueueLimits, onError: (error: unknown) => void) {
+  constructor(
+    rateLimit: RateLimitOptions | false,
+    limits: InboundLimits,
+    control: ReadControl,
+    onError: (error: unknown) => void,
+  ) {
     this.#limiter = rateLimit ? new RateLimiter(rateLimit) : undefined;
-    this.#queue = new SerialQueue(limits, onError);
+    this.#limits = limits;
+    this.#control = control;
+    this.#queue = new SerialQueue(onError, () => this.#maybeResume());
+  }
+
+  /** Whether reading is paused because too much waits. */
+  get paused(): boolean {
+    return this.#paused;
   }
 
   /**
-   * Takes one frame.
+   * Takes one frame. `prepare` runs at once with the frame's verdict and returns its handler, so
+   * that a refused frame's handler need not keep the frame's text (only what its answer needs).
    *
-   * @param bytes - its size
-   * @param handle - runs in turn with the frame's verdict
-   * @returns `false`, without queueing, when the frame would exceed the queue's limits
+   * @param bytes - the frame's size, held until it ran (0 for a refused frame)
+   * @param prepare - returns the handler to run in turn
    */
-  push(bytes: number, handle: (verdict: RateVerdict) => void | Promise<void>): boolean {
-    if (this.#flooding) return true;
+  push(bytes: number, prepare: (verdict: RateVerdict) => () => void | Promise<void>): void {
+    if (this.#flooding) return;
     const verdict = this.#limiter?.take(performance.now()) ?? 'ok';
     if (verdict === 'abuse') this.#flooding = true;
-    return this.#queue.push(verdict === 'ok' ? bytes : 0, () => handle(verdict));
+    this.#queue.push(verdict === 'ok' ? bytes : 0, prepare(verdict));
+    if (!this.#paused && (this.#queue.tasks > this.#limits.maxFrames || this.#queue.bytes > this.#limits.maxBytes)) {
+      this.#paused = true;
+      this.#control.pause();
+    }
+  }
+
+  #maybeResume(): void {
+    if (!this.#paused) return;
+    if (this.#queue.tasks > this.#limits.maxFrames / 2 || this.#queue.bytes > this.#limits.maxBytes / 2) return;
+    this.#paused = false;
+    this.#control.resume();
   }
 }

@@ -13,6 +13,12 @@ import { MAX_CLOSE_REASON_BYTES } from '../constants.js';
 export interface SocketLike {
   send(data: string): void;
   close(code: number, reason: string): void;
+  /** Destroys the socket at once, without waiting for the peer to answer a close frame. */
+  terminate(): void;
+  /** Stops reading the socket (TCP pushes back on the peer) until {@link SocketLike.resume}. */
+  pause(): void;
+  /** Reads the socket again after {@link SocketLike.pause}. */
+  resume(): void;
   /** Bytes passed to `send` and not yet written to the network. */
   readonly bufferedAmount: number;
 }

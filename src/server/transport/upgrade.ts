@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { CloseCode } from '../../protocol/close-codes.js';
 import type { Logger } from '../logger.js';
+import { Admission, refuseUpgrade, type AdmissionLimits, type AdmissionTicket } from './admission.js';
 import { closeReason, frameText } from './socket.js';
 
 /** Close code `ws` uses when a frame exceeds `maxPayload` (it uses 1009 for nothing else). */
@@ -19,15 +20,22 @@ export interface FrameSink {
   receive(data: string, isBinary: boolean): void;
   /** The socket closed. */
   handleClose(): void;
+  /** The socket sent more raw bytes than the pre-hello budget before it authenticated. */
+  preHelloLimitExceeded(): void;
 }
 
 /** What {@link createSocketServer} is built from. */
 export interface SocketServerOptions {
   /** Largest frame accepted; a larger one closes the socket with 4009. */
   maxPayloadBytes: number;
+  /** Caps and byte budget of sockets that have not authenticated yet. */
+  admission: AdmissionLimits;
   logger: Logger;
-  /** Called for every accepted socket; returns where its frames go. */
-  accept(ws: WebSocket): FrameSink;
+  /**
+   * Called for every accepted socket; returns where its frames go. The sink calls
+   * `ticket.authenticated()` once the socket authenticated.
+   */
+  accept(ws: WebSocket, ticket: AdmissionTicket): FrameSink;
   /** Called once the socket closed, just before its sink is told. */
   closed(ws: WebSocket): void;
 }
@@ -38,13 +46,19 @@ export interface SocketServer {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Stops the `ws` server (open sockets are closed by their owner). */
   close(): void;
+  /** Sockets open and not authenticated yet. */
+  readonly unauthenticated: number;
+  /** Upgrades refused by the caps on unauthenticated sockets since the server started. */
+  readonly refusedUpgrades: number;
 }
 
 /**
  * Creates the WebSocket server: `ws` without its own HTTP server (the caller hands it upgrades),
  * without compression (frames are small JSON, and deflate costs memory per socket), without client
  * tracking (the caller tracks its sockets), and with frames over `maxPayloadBytes` closed with our
- * 4009 instead of `ws`'s 1009.
+ * 4009 instead of `ws`'s 1009. Upgrades over the caps on unauthenticated sockets are answered HTTP
+ * 503 (overall) or 429 (per IP) before `ws` sees them; an admitted socket that sends more than the
+ * pre-hello budget before it authenticated is handed to its sink's `preHelloLimitExceeded`.
  *
  * @param options - limits, logger, and where accepted sockets go
  */
@@ -69,8 +83,13 @@ export function createSocketServer(options: SocketServerOptions): SocketServer {
     WebSocket: SessionSocket,
   });
 
-  const accept = (ws: WebSocket): void => {
-    const sink = options.accept(ws);
+  const admission = new Admission(options.admission);
+  let refusedUpgrades = 0;
+
+  const accept = (ws: WebSocket, ticket: AdmissionTicket, exceeded: { sink?: FrameSink; early: boolean }): void => {
+    const sink = options.accept(ws, ticket);
+    exceeded.sink = sink;
+    if (exceeded.early) sink.preHelloLimitExceeded();
     ws.on('message', (data: RawData, isBinary: boolean) => {
       try {
         sink.receive(isBinary ? '' : frameText(data), isBinary);
@@ -80,13 +99,34 @@ export function createSocketServer(options: SocketServerOptions): SocketServer {
     });
     ws.on('error', (error) => logger.warn(`socket error: ${error.message}`));
     ws.once('close', () => {
+      ticket.release();
       options.closed(ws);
       sink.handleClose();
     });
   };
 
   return {
-    handleUpgrade: (request, socket, head) => wss.handleUpgrade(request, socket, head, accept),
+    handleUpgrade(request, socket, head) {
+      // Over the budget before the sink exists (bytes that came with the upgrade): told on accept.
+      const exceeded: { sink?: FrameSink; early: boolean } = { early: false };
+      const ticket = admission.admit(socket, head, () => {
+        if (exceeded.sink === undefined) exceeded.early = true;
+        else exceeded.sink.preHelloLimitExceeded();
+      });
+      if ('status' in ticket) {
+        refusedUpgrades++;
+        return refuseUpgrade(socket, ticket);
+      }
+      // A handshake that fails (a bad request) never reaches accept: release its ticket.
+      socket.once('close', () => ticket.release());
+      wss.handleUpgrade(request, socket, head, (ws) => accept(ws, ticket, exceeded));
+    },
     close: () => wss.close(),
+    get unauthenticated() {
+      return admission.unauthenticated;
+    },
+    get refusedUpgrades() {
+      return refusedUpgrades;
+    },
   };
 }

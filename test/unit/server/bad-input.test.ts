@@ -68,16 +68,15 @@ describe('bad input after hello', () => {
     await client.close();
   });
 
-  it('answers a publish whose data is nested too deeply to serialise with BAD_MESSAGE and its id', async () => {
+  it('refuses a frame nested deeper than maxJsonDepth with BAD_MESSAGE before parsing it', async () => {
     server = await startServer();
     const { client } = await connectSession(server, await mint());
-    const depth = 300_000; // parses, but JSON.stringify runs out of stack
+    const depth = 300_000; // would parse, but JSON.stringify would run out of stack
     client.send(`{"type":"publish","id":1,"topic":"t","clientId":"c","data":${'['.repeat(depth)}${']'.repeat(depth)}}`);
     expect(await client.next()).toEqual({
       type: 'error',
-      id: 1,
       code: 'BAD_MESSAGE',
-      message: '"data" is nested too deeply',
+      message: 'frame is nested deeper than 64 levels',
     });
     expect(await server.publish('t', 'still fine')).toEqual({ seq: 1 });
     await client.close();

@@ -4,6 +4,7 @@ import { CloseCode } from '../../../src/protocol/close-codes.js';
 import { MIN_WIRE_PROTOCOL_VERSION, PROTOCOL_VERSION, WIRE_PROTOCOL_VERSION } from '../../../src/protocol/version.js';
 import type { SessionServer } from '../../../src/server/index.js';
 import { connectSession, mint, startServer, TestClient } from './helpers.js';
+import { expectNothingBeforePong } from './topic-helpers.js';
 
 describe('handshake', () => {
   let server: SessionServer;
@@ -51,14 +52,18 @@ describe('handshake', () => {
     await second.client.close();
   });
 
-  it('closes with 4001 when a session id known for another user is presented', async () => {
+  it("gives another user who presents a known session id a session of its own, never the owner's", async () => {
     const sessionId = randomUUID();
     const owner = await connectSession(server, await mint({ sub: 'carol' }), { sessionId });
-    const token = await mint({ sub: 'mallory' });
-    const intruder = await TestClient.connect(server.url);
-    intruder.send({ type: 'hello', protocol: PROTOCOL_VERSION, token, sessionId });
-    expect(await intruder.closed).toEqual({ code: CloseCode.UNAUTHORIZED, reason: 'session belongs to another user' });
-    await owner.client.close();
+    const intruder = await connectSession(server, await mint({ sub: 'mallory' }), { sessionId });
+    expect(intruder.welcome).toMatchObject({ sessionId, userId: 'mallory', resumed: false });
+    // The intruder ending "its" session never reaches the owner's sockets.
+    intruder.client.send({ type: 'end' });
+    expect((await intruder.client.closed).code).toBe(CloseCode.SESSION_ENDED);
+    await expectNothingBeforePong(owner.client, 1);
+    const again = await connectSession(server, await mint({ sub: 'carol' }), { sessionId });
+    expect(again.welcome).toMatchObject({ userId: 'carol', resumed: true });
+    await Promise.all([owner.client.close(), again.client.close()]);
   });
 
   it.each([

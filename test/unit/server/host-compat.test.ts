@@ -30,6 +30,7 @@ async function startHost(s: SessionServer, sub: string) {
   let opened = 0;
   const topics = new TopicSubscriptions(Promise.resolve(createTopicCacheStore(undefined)), {
     deliver: (_tab, _sub, changes) => delivered.push(...changes),
+    trimmed: () => undefined,
     fail: (_tab, _sub, code, message) => {
       throw new Error(`subscription failed: ${code} ${message}`);
     },
@@ -101,6 +102,7 @@ describe('the host data plane (src/worker) against this server', () => {
     const host = await startHost(server, 'alice');
     const topics = new TopicSubscriptions(Promise.resolve(createTopicCacheStore(undefined)), {
       deliver: () => {},
+      trimmed: () => undefined,
       fail: (_tab, _sub, code) => failures.push(code),
     });
     topics.setUser('alice');

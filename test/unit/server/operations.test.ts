@@ -96,6 +96,7 @@ describe('GET /health readiness', () => {
       append: (...args) => memory.append(...args),
       read: (...args) => memory.read(...args),
       head: (...args) => memory.head(...args),
+      readBefore: (...args) => memory.readBefore(...args),
       ping: () => (fails() ? Promise.reject(new Error('database unreachable')) : Promise.resolve()),
       close: () => memory.close(),
     };
@@ -125,6 +126,7 @@ describe('GET /health readiness', () => {
       append: (...args) => memory.append(...args),
       read: (...args) => memory.read(...args),
       head: (...args) => memory.head(...args),
+      readBefore: (...args) => memory.readBefore(...args),
       close: () => memory.close(),
     };
     const s = await startServer({ store });

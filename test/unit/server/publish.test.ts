@@ -121,6 +121,7 @@ describe('publish', () => {
     const store: TopicStore = {
       append: (...args) => (failing ? fail() : memory.append(...args)),
       read: (...args) => (failing ? fail() : memory.read(...args)),
+      readBefore: (...args) => (failing ? fail() : memory.readBefore(...args)),
       head: (...args) => (failing ? fail() : memory.head(...args)),
       close: () => memory.close(),
     };

@@ -10,7 +10,13 @@ import { range } from './topic-helpers.js';
 const silent = { info() {}, warn() {}, error() {} };
 
 function context(store: TopicStore = createMemoryTopicStore()): TopicContext {
-  return { store, feed: createLocalChangeFeed(), logger: silent, counters: { changesSent: 0 } };
+  return {
+    store,
+    feed: createLocalChangeFeed(),
+    logger: silent,
+    counters: { changesSent: 0 },
+    maxSendBufferBytes: MAX_SEND_BUFFER_BYTES,
+  };
 }
 
 /** A subscriber that records the seqs it was sent, with a settable send buffer. */

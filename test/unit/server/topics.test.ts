@@ -255,7 +255,7 @@ describe('shared fan-out groups', () => {
   });
 
   it('fans out to 100 subscribers of one group', async () => {
-    server = await startServer();
+    server = await startServer({ limits: { maxSocketsPerUser: 100 } });
     const token = await mint();
     const subscribers = await Promise.all(range(1, 100).map(() => connectSession(server!, token)));
     await Promise.all(subscribers.map(({ client }) => subscribe(client, 1, 'wide')));

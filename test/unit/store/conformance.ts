@@ -6,6 +6,7 @@ import {
   type StoredChange,
   type TopicStore,
 } from '../../../src/server/store/index.js';
+import type { TopicRetention } from '../../../src/server/store/retention.js';
 
 /** What a store implementation hands the conformance suite: an open, empty store. */
 export interface TopicStoreUnderTest {
@@ -24,12 +25,15 @@ export interface TopicStoreUnderTest {
  * describeTopicStoreConformance('memory store', async () => ({ store: createMemoryTopicStore() }));
  * ```
  */
-export function describeTopicStoreConformance(name: string, open: () => Promise<TopicStoreUnderTest>): void {
+export function describeTopicStoreConformance(
+  name: string,
+  open: (options?: { retention?: Partial<TopicRetention> }) => Promise<TopicStoreUnderTest>,
+): void {
   describe(`${name} (TopicStore conformance)`, () => {
     const opened: TopicStore[] = [];
     const track = (store: TopicStore): TopicStore => (opened.push(store), store);
-    const openStore = async (): Promise<TopicStoreUnderTest> => {
-      const underTest = await open();
+    const openStore = async (options?: { retention?: Partial<TopicRetention> }): Promise<TopicStoreUnderTest> => {
+      const underTest = await open(options);
       track(underTest.store);
       if (!underTest.reopen) return underTest;
       const reopen = underTest.reopen;
@@ -246,6 +250,64 @@ export function describeTopicStoreConformance(name: string, open: () => Promise<
       await expect(store.ping?.()).resolves.toBeUndefined();
       await store.close();
       await expect(store.ping?.()).rejects.toThrow('closed');
+    });
+
+    it('reads at most about maxBytes (at least one change), and the newest page before a seq with readBefore', async () => {
+      const { store } = await openStore();
+      const big = 'x'.repeat(1000);
+      for (let i = 1; i <= 10; i++) await store.append('t', { i, big });
+      expect(seqs(await store.read('t', 0, 100, { maxBytes: 2500 }))).toEqual([1, 2, 3]);
+      expect(seqs(await store.read('t', 0, 100, { maxBytes: 1 }))).toEqual([1]);
+      expect(seqs(await store.readBefore('t', 11, 3))).toEqual([8, 9, 10]);
+      expect(seqs(await store.readBefore('t', 5, 100))).toEqual([1, 2, 3, 4]);
+      expect(seqs(await store.readBefore('t', Number.MAX_SAFE_INTEGER, 2))).toEqual([9, 10]);
+      expect(seqs(await store.readBefore('t', 11, 100, { maxBytes: 2500 }))).toEqual([8, 9, 10]);
+      expect(seqs(await store.readBefore('t', 11, 100, { maxBytes: 1 }))).toEqual([10]);
+      expect(await store.readBefore('t', 1, 10)).toEqual([]);
+      expect(await store.readBefore('t', 5, 0)).toEqual([]);
+      expect(await store.readBefore('unknown', 5, 10)).toEqual([]);
+      await expect(store.readBefore('t', -1, 1)).rejects.toThrow(TypeError);
+      await expect(store.read('t', 0, 1, { maxBytes: 0 })).rejects.toThrow(TypeError);
+    });
+
+    it('keeps at most retention.maxChanges per topic, newest kept, seqs going on, other topics untouched', async () => {
+      const { store } = await openStore({ retention: { maxChanges: 3 } });
+      for (let i = 1; i <= 7; i++) await store.append('t', i, { clientId: `c-${i}` });
+      await store.append('other', 'o');
+      expect(await store.head('t')).toBe(7);
+      expect(seqs(await store.read('t', 0, 100))).toEqual([5, 6, 7]);
+      expect(seqs(await store.read('t', 2, 100))).toEqual([5, 6, 7]); // the gap shows: first seq > after + 1
+      expect(seqs(await store.readBefore('t', 7, 100))).toEqual([5, 6]);
+      expect((await store.append('t', 8)).change.seq).toBe(8);
+      expect(seqs(await store.read('other', 0, 10))).toEqual([1]);
+      // A retained clientId still deduplicates; a trimmed one is forgotten with its change.
+      expect(await store.append('t', 'again', { clientId: 'c-7' })).toMatchObject({
+        duplicate: true,
+        change: { seq: 7 },
+      });
+      expect(await store.append('t', 'again', { clientId: 'c-1' })).toMatchObject({
+        duplicate: false,
+        change: { seq: 9 },
+      });
+    });
+
+    it('keeps at most about retention.maxBytes per topic, but always the newest change', async () => {
+      const { store } = await openStore({ retention: { maxBytes: 3000 } });
+      const big = 'x'.repeat(1000);
+      for (let i = 1; i <= 6; i++) await store.append('t', { i, big });
+      expect(seqs(await store.read('t', 0, 100))).toEqual([5, 6]);
+      await store.append('t', { huge: 'y'.repeat(5000) });
+      expect(seqs(await store.read('t', 0, 100))).toEqual([7]);
+    });
+
+    it('drops changes older than retention.maxAgeMs at the next append of their topic', async () => {
+      const { store } = await openStore({ retention: { maxAgeMs: 1000 } });
+      await store.append('t', 1, { publishedAt: 10_000 });
+      await store.append('t', 2, { publishedAt: 10_500 });
+      await store.append('t', 3, { publishedAt: 11_200 });
+      expect(seqs(await store.read('t', 0, 10))).toEqual([2, 3]);
+      await store.append('t', 4, { publishedAt: 50_000 });
+      expect(seqs(await store.read('t', 0, 10))).toEqual([4]);
     });
 
     it('rejects calls after close, and closes idempotently', async () => {

@@ -18,9 +18,12 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-describeTopicStoreConformance('openLmdbTopicStore', async () => {
+describeTopicStoreConformance('openLmdbTopicStore', async (options) => {
   const path = await freshDir();
-  return { store: await openLmdbTopicStore({ path }), reopen: () => openLmdbTopicStore({ path }) };
+  return {
+    store: await openLmdbTopicStore({ path, ...options }),
+    reopen: () => openLmdbTopicStore({ path, ...options }),
+  };
 });
 
 describe('openLmdbTopicStore', () => {

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryTopicStore } from '../../../src/server/store/index.js';
 import { describeTopicStoreConformance } from './conformance.js';
 
-describeTopicStoreConformance('createMemoryTopicStore', async () => ({ store: createMemoryTopicStore() }));
+describeTopicStoreConformance('createMemoryTopicStore', async (options) => ({
+  store: createMemoryTopicStore(options),
+}));
 
 describe('createMemoryTopicStore', () => {
   it('keeps a frozen copy of the data, so neither the publisher nor a reader can change a stored change', async () => {

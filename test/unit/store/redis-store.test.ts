@@ -21,11 +21,11 @@ if (missing !== undefined) {
   });
 
   // A fresh key prefix per test: an empty store; reopening with the same prefix finds the same data.
-  describeTopicStoreConformance('openRedisTopicStore (real redis-server)', async () => {
+  describeTopicStoreConformance('openRedisTopicStore (real redis-server)', async (options) => {
     const keyPrefix = `conformance-${randomUUID()}:`;
     return {
-      store: await openRedisTopicStore({ url: redis.url, keyPrefix }),
-      reopen: () => openRedisTopicStore({ url: redis.url, keyPrefix }),
+      store: await openRedisTopicStore({ url: redis.url, keyPrefix, ...options }),
+      reopen: () => openRedisTopicStore({ url: redis.url, keyPrefix, ...options }),
     };
   });
 
@@ -56,7 +56,7 @@ if (missing !== undefined) {
       expect((await a.read('t', 0, 100)).map((c) => c.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     });
 
-    it('keeps each topic in a stream whose entry ids are the seqs, under the key prefix, with a Cluster hash tag', async () => {
+    it('keeps each topic in a stream whose entry ids are the seqs (record, bytes, clientId), under the key prefix, with a Cluster hash tag', async () => {
       const keyPrefix = `layout-${randomUUID()}:`;
       const store = await open(keyPrefix);
       await store.append('chat {room}', { text: 'hi' }, { clientId: 'c-1', publishedAt: 1000 });
@@ -64,9 +64,11 @@ if (missing !== undefined) {
       try {
         const log = `${keyPrefix}topic:{chat%20%7Broom%7D}:log`;
         expect(await client.xrange(log, '-', '+')).toEqual([
-          ['1-0', ['change', '{"publishedAt":1000,"clientId":"c-1","data":{"text":"hi"}}']],
+          ['1-0', ['change', '{"publishedAt":1000,"clientId":"c-1","data":{"text":"hi"}}', 'b', '58', 'c', 'c-1']],
         ]);
         expect(await client.hgetall(`${keyPrefix}topic:{chat%20%7Broom%7D}:ids`)).toEqual({ 'c-1': '1' });
+        // The retained bytes of the topic (the record's UTF-8 length), for retention's maxBytes.
+        expect(await client.get(`${keyPrefix}topic:{chat%20%7Broom%7D}:bytes`)).toBe('58');
       } finally {
         client.disconnect();
       }

@@ -44,9 +44,12 @@ function setup(limit = 100) {
   const cache = createTopicCacheStore(undefined);
   const delivered = new Map<string, number[]>();
   const failures: string[] = [];
+  const trims: string[] = [];
   const topics = new TopicSubscriptions(
     Promise.resolve(cache),
     {
+      trimmed: (tabId: string, subId: string, after: number, first: number) =>
+        void trims.push(`${tabId}/${subId}:${after}->${first}`),
       deliver: (tabId: string, subId: string, changes: TopicChange[]) => {
         const key = `${tabId}/${subId}`;
         delivered.set(key, [...(delivered.get(key) ?? []), ...changes.map((c) => c.seq)]);
@@ -56,7 +59,7 @@ function setup(limit = 100) {
     limit,
   );
   topics.setUser('alice');
-  return { topics, delivered, failures, cache };
+  return { topics, delivered, failures, cache, trims };
 }
 
 describe('TopicSubscriptions', () => {
@@ -108,6 +111,7 @@ describe('TopicSubscriptions', () => {
     const delivered: number[] = [];
     const restarted = new TopicSubscriptions(Promise.resolve(cache), {
       deliver: (_t, _s, changes) => delivered.push(...changes.map((c) => c.seq)),
+      trimmed: () => undefined,
       fail: () => undefined,
     });
     restarted.setUser('alice');
@@ -130,6 +134,7 @@ describe('TopicSubscriptions', () => {
     const delivered: number[] = [];
     const bobs = new TopicSubscriptions(Promise.resolve(cache), {
       deliver: (_t, _s, changes) => delivered.push(...changes.map((c) => c.seq)),
+      trimmed: () => undefined,
       fail: () => undefined,
     });
     bobs.setUser('bob');
@@ -264,5 +269,25 @@ describe('TopicSubscriptions history (spec §3 history)', () => {
     await expect(topics.history({ topic: 't', limit: 501 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(topics.history({ topic: 'a\u0007b' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(topics.history({ topic: 't' })).rejects.toMatchObject({ code: 'DISCONNECTED' });
+  });
+});
+
+describe('TopicSubscriptions retention (HISTORY_TRIMMED)', () => {
+  it('jumps past changes the server trimmed, tells each tab that misses them once, and goes on without resubscribing', async () => {
+    const { topics, delivered, trims } = setup();
+    const link = new FakeLink();
+    topics.onConnected(link);
+    await topics.add('tab1', { subId: 'a', topic: 't' });
+    for (let seq = 1; seq <= 3; seq++) topics.onChange(change(seq));
+    // After a long disconnect the server retains only from seq 50 on.
+    topics.onTrimmed({ type: 'history-trimmed', topic: 't', after: 3, first: 50 });
+    for (let seq = 50; seq <= 52; seq++) topics.onChange(change(seq));
+    expect(trims).toEqual(['tab1/a:3->50']);
+    expect(delivered.get('tab1/a')).toEqual([1, 2, 3, 50, 51, 52]);
+    expect(
+      link.requests.filter((r) => r.type === 'subscribe'),
+      'no resubscribe loop',
+    ).toHaveLength(1);
+    expect(topics.inspect()[0]).toMatchObject({ cursor: 52 });
   });
 });
