@@ -34,33 +34,85 @@ export function unavailableHost(kind: HostKind, error: HostUnavailableError): Ho
   return { api, kind, failed, onReplaced: noop, close: noop };
 }
 
+/** The package's worker bundle relative to this module (`dist/page/` → `dist/worker.js`). */
+const BUNDLED_WORKER_PATH = '../worker.js';
+/** Where a worker start failure sends the reader. */
+const BUNDLERS_README = 'see "Bundlers" in the shared-session README';
+
+/**
+ * The error of a session worker that failed to start: it names the URL tried and says what to
+ * pass as `workerUrl`. Without `workerUrl` the URL is the package's bundle resolved against the
+ * page bundle, which is what bundlers that leave `new URL(…, import.meta.url)` alone (esbuild,
+ * plain Rollup) load; Vite and webpack load the copy they emitted instead.
+ *
+ * @param worker - which worker (`'the shared-session SharedWorker'`)
+ * @param workerUrl - the app's `workerUrl`, when it passed one
+ * @param cause - what the browser reported (an `error` event, a constructor's exception)
+ * @example
+ * ```ts
+ * worker.addEventListener('error', (event) => reject(workerStartError('the shared-session SharedWorker', undefined, event)));
+ * ```
+ */
+export function workerStartError(
+  worker: string,
+  workerUrl: string | URL | undefined,
+  cause: unknown,
+): HostUnavailableError {
+  if (workerUrl !== undefined) {
+    return new HostUnavailableError(
+      `${worker} failed to start from ${String(workerUrl)} (a 404, a syntax error or a wrong MIME type): ` +
+        `\`workerUrl\` must serve a copy of shared-session/worker.js as JavaScript (${BUNDLERS_README})`,
+      { cause },
+    );
+  }
+  let tried: string;
+  try {
+    // A path in a variable: bundlers must not take this for a second asset to emit.
+    tried = new URL(BUNDLED_WORKER_PATH, import.meta.url).href;
+  } catch {
+    tried = `${BUNDLED_WORKER_PATH} (this bundle has no import.meta.url to resolve it against)`;
+  }
+  return new HostUnavailableError(
+    `${worker} failed to start from ${tried} (a 404, a syntax error or a wrong MIME type): ` +
+      "if the app's bundler did not emit the package's worker, serve a copy of shared-session/worker.js and " +
+      `pass its URL as \`workerUrl\` (${BUNDLERS_README})`,
+    { cause },
+  );
+}
+
 /**
  * Starts (or joins) the package's SharedWorker host and wraps its port with comlink.
  *
  * The options object stays an inline literal: bundlers (Vite) only rewrite
  * `new SharedWorker(new URL(…, import.meta.url), {…})` into a hashed asset when it is one, and
  * every tab must pass identical options or Chromium refuses the connection. `extendedLifetime`
- * (Chromium 148+) keeps the worker, and so the socket, across a lone tab's reload.
+ * (Chromium 148+) keeps the worker, and so the socket, across a lone tab's reload. A worker that
+ * cannot be created (no `import.meta.url` in an iife bundle, a cross-origin `workerUrl`) or fails
+ * to load gives a host whose `failed` rejects with {@link workerStartError}.
  *
  * @param workerUrl - the app's own worker script, instead of the bundled one
  */
 export function connectSharedWorkerHost(workerUrl: string | URL | undefined): HostConnection {
-  const worker =
-    workerUrl === undefined
-      ? new SharedWorker(new URL('../worker.js', import.meta.url), {
-          type: 'module',
-          name: 'shared-session',
-          extendedLifetime: true,
-        } as WorkerOptions)
-      : new SharedWorker(workerUrl, {
-          type: 'module',
-          name: 'shared-session',
-          extendedLifetime: true,
-        } as WorkerOptions);
+  const what = 'the shared-session SharedWorker';
+  let worker: SharedWorker;
+  try {
+    worker =
+      workerUrl === undefined
+        ? new SharedWorker(new URL('../worker.js', import.meta.url), {
+            type: 'module',
+            name: 'shared-session',
+            extendedLifetime: true,
+          } as WorkerOptions)
+        : new SharedWorker(workerUrl, {
+            type: 'module',
+            name: 'shared-session',
+            extendedLifetime: true,
+          } as WorkerOptions);
+  } catch (error) {
+    return unavailableHost('shared-worker', workerStartError(what, workerUrl, error));
+  }
   const failed = new Promise<never>((_, reject) => {
-    worker.addEventListener('error', () =>
-      reject(new HostUnavailableError('the shared-session SharedWorker failed to start (see the worker script URL)')),
-    );
+    worker.addEventListener('error', (event) => reject(workerStartError(what, workerUrl, event)));
   });
   failed.catch(() => undefined);
   worker.port.start();

@@ -4,7 +4,7 @@ import type { HostApi } from '../protocol/host-api.js';
 import { HOSTS_CHANNEL, LEADER_LOCK, linkChannelName, type HostsMessage } from '../protocol/host-discovery.js';
 import { createBroadcastEndpoint } from '../shared/broadcast-endpoint.js';
 import { Emitter } from '../shared/emitter.js';
-import { cacheRemoteMethods, type HostConnection, unavailableHost } from './host-connection.js';
+import { cacheRemoteMethods, type HostConnection, unavailableHost, workerStartError } from './host-connection.js';
 
 /** How often a tab repeats `hello` while no leader host has answered (the leader may be starting). */
 export const LEADER_HELLO_INTERVAL_MS = 100;
@@ -51,13 +51,16 @@ export function connectLeaderHost(tabId: string, workerUrl: string | URL | undef
   void locks
     .request(LEADER_LOCK, { signal: resign.signal }, () => {
       // This tab leads: its dedicated worker hosts the session until the tab dies.
-      worker =
-        workerUrl === undefined
-          ? new Worker(new URL('../worker.js', import.meta.url), { type: 'module', name: 'shared-session-leader' })
-          : new Worker(workerUrl, { type: 'module', name: 'shared-session-leader' });
-      worker.addEventListener('error', () =>
-        rejectFailed(new HostUnavailableError('the shared-session leader worker failed to start')),
-      );
+      const what = 'the shared-session leader worker';
+      try {
+        worker =
+          workerUrl === undefined
+            ? new Worker(new URL('../worker.js', import.meta.url), { type: 'module', name: 'shared-session-leader' })
+            : new Worker(workerUrl, { type: 'module', name: 'shared-session-leader' });
+      } catch (error) {
+        rejectFailed(workerStartError(what, workerUrl, error)); // the lock stays held until close()
+      }
+      worker?.addEventListener('error', (event) => rejectFailed(workerStartError(what, workerUrl, event)));
       return new Promise<void>((release) => resign.signal.addEventListener('abort', () => release()));
     })
     .catch(() => undefined); // aborted by close()

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { open } from 'lmdb';
+import { LMDB_PEER, loadOptionalPeer } from '../optional-peer.js';
 import { decodeChangeRecord, defineTopicStore, encodeChangeRecord, storedChange } from './preamble.js';
 import type { AppendResult, TopicStore } from './topic-store.js';
 
@@ -77,6 +77,7 @@ type DedupKey = [topic: string, clientId: string];
 export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promise<TopicStore> {
   if (typeof options?.path !== 'string' || options.path.length === 0)
     throw new TypeError('"path" must be a non-empty string');
+  const { open } = await loadOptionalPeer(LMDB_PEER, () => import('lmdb'));
   await mkdir(options.path, { recursive: true });
   // noSubdir: false — `path` is always a directory, even when its name has a dot.
   const root = open({ path: options.path, noSubdir: false });
