@@ -34,16 +34,16 @@ export function unavailableHost(kind: HostKind, error: HostUnavailableError): Ho
   return { api, kind, failed, onReplaced: noop, close: noop };
 }
 
-/** The package's worker bundle relative to this module (`dist/page/` → `dist/worker.js`). */
-const BUNDLED_WORKER_PATH = '../worker.js';
 /** Where a worker start failure sends the reader. */
 const BUNDLERS_README = 'see "Bundlers" in the shared-session README';
 
 /**
  * The error of a session worker that failed to start: it names the URL tried and says what to
- * pass as `workerUrl`. Without `workerUrl` the URL is the package's bundle resolved against the
- * page bundle, which is what bundlers that leave `new URL(…, import.meta.url)` alone (esbuild,
- * plain Rollup) load; Vite and webpack load the copy they emitted instead.
+ * pass as `workerUrl`. Without `workerUrl` that is the package's own bundle,
+ * `new URL('../worker.js', import.meta.url)` beside the package's page code: Vite, webpack and
+ * Next emit it and rewrite the URL, esbuild and plain Rollup leave it pointing at a file they did
+ * not copy. (The URL is not resolved here: a second `new URL(…, import.meta.url)` would make
+ * bundlers emit a second asset or warn, and webpack would inline the build machine's file path.)
  *
  * @param worker - which worker (`'the shared-session SharedWorker'`)
  * @param workerUrl - the app's `workerUrl`, when it passed one
@@ -58,24 +58,17 @@ export function workerStartError(
   workerUrl: string | URL | undefined,
   cause: unknown,
 ): HostUnavailableError {
-  if (workerUrl !== undefined) {
-    return new HostUnavailableError(
-      `${worker} failed to start from ${String(workerUrl)} (a 404, a syntax error or a wrong MIME type): ` +
-        `\`workerUrl\` must serve a copy of shared-session/worker.js as JavaScript (${BUNDLERS_README})`,
-      { cause },
-    );
-  }
-  let tried: string;
-  try {
-    // A path in a variable: bundlers must not take this for a second asset to emit.
-    tried = new URL(BUNDLED_WORKER_PATH, import.meta.url).href;
-  } catch {
-    tried = `${BUNDLED_WORKER_PATH} (this bundle has no import.meta.url to resolve it against)`;
-  }
+  const advice =
+    workerUrl === undefined
+      ? "if the app's bundler did not emit it (esbuild, plain Rollup), serve a copy of shared-session/worker.js " +
+        'and pass its URL as `workerUrl`'
+      : "`workerUrl` must serve a copy of shared-session/worker.js as JavaScript from the page's origin";
+  const tried =
+    workerUrl === undefined
+      ? "the package's worker bundle, new URL('../worker.js', import.meta.url) beside shared-session's page code"
+      : String(workerUrl);
   return new HostUnavailableError(
-    `${worker} failed to start from ${tried} (a 404, a syntax error or a wrong MIME type): ` +
-      "if the app's bundler did not emit the package's worker, serve a copy of shared-session/worker.js and " +
-      `pass its URL as \`workerUrl\` (${BUNDLERS_README})`,
+    `${worker} failed to start from ${tried} (a 404, a syntax error or a wrong MIME type): ${advice} (${BUNDLERS_README})`,
     { cause },
   );
 }
