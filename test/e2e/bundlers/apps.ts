@@ -17,8 +17,10 @@ export interface RunningApp {
 
 /** An app built (or a dev server started) for one row of the matrix. */
 export interface BuiltApp {
-  /** Milliseconds the build took (for a dev server: until it listened, measured by `serve`). */
+  /** Milliseconds the build took (`undefined` for a dev server). */
   buildMs: number | undefined;
+  /** The build's warning lines (each bundler builds the tiny app without any, so every one is news). */
+  warnings: string[];
   serve(): Promise<RunningApp>;
 }
 
@@ -43,11 +45,23 @@ async function stageApp(template: string, name: string, clean: string[] = ['dist
   return dir;
 }
 
-/** Runs a build command in `dir` and returns how long it took. */
-async function timedBuild(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
+/** Lines of a build's output that warn (webpack, Rollup's `(!)`, Next's `⚠`, Turbopack's "Module not found"). */
+const WARNING_LINE = /warn|\(!\)|⚠|critical dependency|can't resolve|module not found/i;
+
+/** Runs a build command in `dir`; returns how long it took and the lines of its output that warn. */
+async function timedBuild(
+  dir: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ buildMs: number; warnings: string[] }> {
   const started = performance.now();
-  await runCommand(process.execPath, args, dir, { ...process.env, ...env, NEXT_TELEMETRY_DISABLED: '1' });
-  return Math.round(performance.now() - started);
+  const { stdout, stderr } = await runCommand(process.execPath, args, dir, {
+    ...process.env,
+    ...env,
+    NEXT_TELEMETRY_DISABLED: '1',
+  });
+  const warnings = `${stdout}\n${stderr}`.split('\n').filter((line) => WARNING_LINE.test(line));
+  return { buildMs: Math.round(performance.now() - started), warnings };
 }
 
 /** Serves `dir` statically on 127.0.0.1 and a free port. */
@@ -68,13 +82,14 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
 }
 
 /** One Next app with an App Router and a Pages Router page, built with `bundler` into its own distDir. */
-function nextBuild(bundler: 'turbopack' | 'webpack'): () => Promise<{ buildMs: number; distDir: string; dir: string }> {
+function nextBuild(
+  bundler: 'turbopack' | 'webpack',
+): () => Promise<{ buildMs: number; warnings: string[]; distDir: string; dir: string }> {
   return once(async () => {
     const distDir = `.next-${bundler}`;
     const dir = await stageApp('next', 'next', []);
     const args = [bin('next/dist/bin/next'), 'build', ...(bundler === 'webpack' ? ['--webpack'] : [])];
-    const buildMs = await timedBuild(dir, args, { NEXT_DIST_DIR: distDir });
-    return { buildMs, distDir, dir };
+    return { ...(await timedBuild(dir, args, { NEXT_DIST_DIR: distDir })), distDir, dir };
   });
 }
 
@@ -93,6 +108,7 @@ function nextRow(bundler: 'turbopack' | 'webpack', router: 'app' | 'pages'): Bro
       const built = await build();
       return {
         buildMs: built.buildMs,
+        warnings: built.warnings,
         async serve() {
           const next = await startServerProcess(
             'serve.mjs',
@@ -116,8 +132,8 @@ const nextBuilds = { turbopack: nextBuild('turbopack'), webpack: nextBuild('webp
  */
 export const viteBuild = once(async (): Promise<BuiltApp & { dir: string }> => {
   const dir = await stageApp('browser', 'vite-build');
-  const buildMs = await timedBuild(dir, [bin('vite/bin/vite.js'), 'build', '--logLevel', 'warn']);
-  return { buildMs, dir: path.join(dir, 'dist'), serve: staticApp(path.join(dir, 'dist')) };
+  const built = await timedBuild(dir, [bin('vite/bin/vite.js'), 'build', '--logLevel', 'warn']);
+  return { ...built, dir: path.join(dir, 'dist'), serve: staticApp(path.join(dir, 'dist')) };
 });
 
 /** The rows that run in a browser: each app is built from the tarball and opened in two tabs. */
@@ -136,6 +152,7 @@ export const BROWSER_ROWS: BrowserRow[] = [
       const dir = await stageApp('browser', 'vite-dev', ['node_modules/.vite']);
       return {
         buildMs: undefined,
+        warnings: [],
         async serve() {
           // The consumer's own Vite, as `npx vite` there would run it: no config file, no plugin.
           const vite = (await import(pathToFileURL(bin('vite/dist/node/index.js')).href)) as typeof import('vite');
@@ -159,8 +176,7 @@ export const BROWSER_ROWS: BrowserRow[] = [
     timeoutMs: 90_000,
     async build() {
       const dir = await stageApp('browser', 'webpack');
-      const buildMs = await timedBuild(dir, ['webpack.build.mjs']);
-      return { buildMs, serve: staticApp(path.join(dir, 'dist')) };
+      return { ...(await timedBuild(dir, ['webpack.build.mjs'])), serve: staticApp(path.join(dir, 'dist')) };
     },
   },
   nextRow('turbopack', 'app'),
@@ -173,8 +189,8 @@ export const BROWSER_ROWS: BrowserRow[] = [
     timeoutMs: 90_000,
     async build() {
       const dir = await stageApp('browser', 'rollup');
-      const buildMs = await timedBuild(dir, [bin('rollup/dist/bin/rollup'), '-c', '--silent']);
-      return { buildMs, serve: staticApp(path.join(dir, 'dist')) };
+      const built = await timedBuild(dir, [bin('rollup/dist/bin/rollup'), '-c']);
+      return { ...built, serve: staticApp(path.join(dir, 'dist')) };
     },
   },
   {
@@ -183,10 +199,8 @@ export const BROWSER_ROWS: BrowserRow[] = [
     timeoutMs: 90_000,
     async build() {
       const dir = await stageApp('browser', 'rollup-import-meta-assets');
-      const buildMs = await timedBuild(dir, [bin('rollup/dist/bin/rollup'), '-c', '--silent'], {
-        ROLLUP_IMPORT_META_ASSETS: '1',
-      });
-      return { buildMs, serve: staticApp(path.join(dir, 'dist')) };
+      const built = await timedBuild(dir, [bin('rollup/dist/bin/rollup'), '-c'], { ROLLUP_IMPORT_META_ASSETS: '1' });
+      return { ...built, serve: staticApp(path.join(dir, 'dist')) };
     },
   },
   {
@@ -195,8 +209,7 @@ export const BROWSER_ROWS: BrowserRow[] = [
     timeoutMs: 90_000,
     async build() {
       const dir = await stageApp('browser', 'esbuild');
-      const buildMs = await timedBuild(dir, ['esbuild.build.mjs']);
-      return { buildMs, serve: staticApp(path.join(dir, 'dist')) };
+      return { ...(await timedBuild(dir, ['esbuild.build.mjs'])), serve: staticApp(path.join(dir, 'dist')) };
     },
   },
 ];

@@ -58,6 +58,7 @@ test.describe('bundler matrix: the packed package in consumer apps', () => {
     test(`${row.bundler}: two tabs reach OPEN over one socket`, async ({ browser, context, server, mintToken }) => {
       test.setTimeout(row.timeoutMs);
       const built = await row.build();
+      expect(built.warnings, 'the build warns about nothing').toEqual([]);
       const app = await built.serve();
       try {
         if (row.workerUrl !== undefined) {
