@@ -18,6 +18,12 @@ interface ConsumerWindow {
   client: InstanceType<ConsumerWindow['sharedSession']['SessionClient']>;
 }
 
+/** Opens the app at `url` in `page` and waits until it put the package on `window`. */
+async function openApp(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForFunction(() => 'sharedSession' in window);
+}
+
 /**
  * Opens `count` tabs of the app at `url` in `context`, one after the other; in each, once the app put
  * the package on `window`, creates a `SessionClient` for `serverUrl` (with `workerUrl` when given,
@@ -34,8 +40,7 @@ export async function startInTabs(
   const hostKinds: string[] = [];
   for (let i = 0; i < options.count; i++) {
     const page = await context.newPage();
-    await page.goto(url);
-    await page.waitForFunction(() => 'sharedSession' in window);
+    await openApp(page, url);
     const opened = await page.evaluate(
       async ({ serverUrl, token, workerUrl }) => {
         const { SessionClient } = (window as unknown as ConsumerWindow).sharedSession;
@@ -86,8 +91,7 @@ export async function startWithoutWorkerUrl(
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
-    await page.goto(url);
-    await page.waitForFunction(() => 'sharedSession' in window);
+    await openApp(page, url);
     return await page.evaluate(
       async ({ serverUrl, token }) => {
         const { SessionClient, HostUnavailableError } = (window as unknown as ConsumerWindow).sharedSession;
@@ -139,8 +143,7 @@ export async function sharedWorkerPaths(browser: Browser, origin: string): Promi
  * NoActiveSessionError across comlink, and describes what the page caught.
  */
 export async function callWithoutSession(page: Page, url: string, serverUrl: string) {
-  await page.goto(url);
-  await page.waitForFunction(() => 'sharedSession' in window);
+  await openApp(page, url);
   return page.evaluate(async (serverUrl) => {
     const { SessionClient, NoActiveSessionError, SessionError } = (window as unknown as ConsumerWindow).sharedSession;
     const client = new SessionClient({ serverUrl });
