@@ -42,8 +42,11 @@ export async function startServerProcess(
     await exited(child);
   };
   const url = await new Promise<string>((resolve, reject) => {
+    let settled = false;
     const timer = setTimeout(() => fail(`did not print ${ready} within ${timeoutMs} ms`), timeoutMs);
     const fail = (why: string) => {
+      if (settled) return; // an exit after it listened is the stop() below
+      settled = true;
       clearTimeout(timer);
       void stop();
       reject(new Error(`node ${script} in ${cwd} ${why}:\n${output}`));
@@ -51,7 +54,8 @@ export async function startServerProcess(
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = ready.exec(output);
-      if (match?.[1]) {
+      if (!settled && match?.[1]) {
+        settled = true;
         clearTimeout(timer);
         resolve(match[1]);
       }
