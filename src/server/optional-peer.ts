@@ -27,7 +27,8 @@ export const IOREDIS_PEER: OptionalPeer = {
 /**
  * A store was chosen whose package is not installed. `packageName` is what to install.
  *
- * Import from `shared-session/server` (as a type; check `error.code`).
+ * Thrown by `shared-session/server` (`createSessionServer`, the CLI, `openLmdbTopicStore`,
+ * `openRedisBackend`); tell it by `error.code === 'MISSING_PEER_DEPENDENCY'`.
  *
  * @example
  * ```ts
