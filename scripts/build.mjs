@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds dist/: tsc emits every entry (page, worker, server, errors, testing) with declarations;
-// Vite bundles the self-contained SharedWorker script dist/worker.js. Then checks the package:
-// every `exports` target exists and the page bundle pulls in no idb, ws or node: modules.
+// Vite bundles the self-contained SharedWorker script dist/worker.js (exported as
+// shared-session/worker.js). Then checks the package: every `exports` target exists, the page
+// bundle pulls in no idb, ws or node: modules, and every source map carries its sources.
 import { execSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -103,6 +104,19 @@ for (const dir of ['page', 'errors', 'protocol', 'shared', 'bindings', 'worker',
       fail(`${file} imports ${specifier}: only dist/${framework}/ may`);
   }
 }
+// Source maps ship their sources: src/ is not in the package, so every map must carry the text of
+// each source it names (tsc's inlineSources, Vite's default) or a debugger shows nothing.
+let maps = 0;
+for (const file of readdirSync(join(root, 'dist'), { recursive: true }).map(String)) {
+  if (!file.endsWith('.map')) continue;
+  maps++;
+  const { sources = [], sourcesContent = [] } = JSON.parse(readFileSync(join(root, 'dist', file), 'utf8'));
+  const missing = sources.filter((_source, i) => typeof sourcesContent[i] !== 'string');
+  if (sources.length === 0 || missing.length > 0)
+    fail(`dist/${file} does not carry the text of ${missing.join(', ') || 'any source'} (inlineSources)`);
+}
+if (maps === 0) fail('no source maps were emitted');
+
 const worker = readFileSync(join(root, 'dist/worker.js'), 'utf8');
 if (/^\s*import\s.+from\s+['"][^./]/m.test(worker)) fail('dist/worker.js must be self-contained (bare import found)');
 console.log(`[build] dist/ ready (build ${buildId})`);

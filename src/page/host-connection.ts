@@ -39,33 +39,78 @@ export function unavailableHost(kind: HostKind, error: HostUnavailableError): Ho
   return { api, kind, failed, onReplaced: noop, close: noop };
 }
 
+/** Where a worker start failure sends the reader. */
+const BUNDLERS_README = 'see "Bundlers" in the shared-session README';
+
+/**
+ * The error of a session worker that failed to start: it names the URL tried and says what to
+ * pass as `workerUrl`. Without `workerUrl` that is the package's own bundle,
+ * `new URL('../worker.js', import.meta.url)` beside the package's page code: Vite, webpack and
+ * Next emit it and rewrite the URL, esbuild and plain Rollup leave it pointing at a file they did
+ * not copy. (The URL is not resolved here: a second `new URL(…, import.meta.url)` would make
+ * bundlers emit a second asset or warn, and webpack would inline the build machine's file path.)
+ *
+ * @param worker - which worker (`'the shared-session SharedWorker'`)
+ * @param workerUrl - the app's `workerUrl`, when it passed one
+ * @param cause - what the browser reported (an `error` event, a constructor's exception)
+ * @example
+ * ```ts
+ * worker.addEventListener('error', (event) => reject(workerStartError('the shared-session SharedWorker', undefined, event)));
+ * ```
+ */
+export function workerStartError(
+  worker: string,
+  workerUrl: string | URL | undefined,
+  cause: unknown,
+): HostUnavailableError {
+  const advice =
+    workerUrl === undefined
+      ? "if the app's bundler did not emit it (esbuild, plain Rollup), serve a copy of shared-session/worker.js " +
+        'and pass its URL as `workerUrl`'
+      : "`workerUrl` must serve a copy of shared-session/worker.js as JavaScript from the page's origin";
+  const tried =
+    workerUrl === undefined
+      ? "the package's worker bundle, new URL('../worker.js', import.meta.url) beside shared-session's page code"
+      : String(workerUrl);
+  return new HostUnavailableError(
+    `${worker} failed to start from ${tried} (a 404, a syntax error or a wrong MIME type): ${advice} (${BUNDLERS_README})`,
+    { cause },
+  );
+}
+
 /**
  * Starts (or joins) the package's SharedWorker host and wraps its port with comlink.
  *
  * The options object stays an inline literal: bundlers (Vite) only rewrite
  * `new SharedWorker(new URL(…, import.meta.url), {…})` into a hashed asset when it is one, and
  * every tab must pass identical options or Chromium refuses the connection. `extendedLifetime`
- * (Chromium 148+) keeps the worker, and so the socket, across a lone tab's reload.
+ * (Chromium 148+) keeps the worker, and so the socket, across a lone tab's reload. A worker that
+ * cannot be created (no `import.meta.url` in an iife bundle, a cross-origin `workerUrl`) or fails
+ * to load gives a host whose `failed` rejects with {@link workerStartError}.
  *
  * @param workerUrl - the app's own worker script, instead of the bundled one
  */
 export function connectSharedWorkerHost(workerUrl: string | URL | undefined): HostConnection {
-  const worker =
-    workerUrl === undefined
-      ? new SharedWorker(new URL('../worker.js', import.meta.url), {
-          type: 'module',
-          name: 'shared-session',
-          extendedLifetime: true,
-        } as WorkerOptions)
-      : new SharedWorker(workerUrl, {
-          type: 'module',
-          name: 'shared-session',
-          extendedLifetime: true,
-        } as WorkerOptions);
+  const what = 'the shared-session SharedWorker';
+  let worker: SharedWorker;
+  try {
+    worker =
+      workerUrl === undefined
+        ? new SharedWorker(new URL('../worker.js', import.meta.url), {
+            type: 'module',
+            name: 'shared-session',
+            extendedLifetime: true,
+          } as WorkerOptions)
+        : new SharedWorker(workerUrl, {
+            type: 'module',
+            name: 'shared-session',
+            extendedLifetime: true,
+          } as WorkerOptions);
+  } catch (error) {
+    return unavailableHost('shared-worker', workerStartError(what, workerUrl, error));
+  }
   const failed = new Promise<never>((_, reject) => {
-    worker.addEventListener('error', () =>
-      reject(new HostUnavailableError('the shared-session SharedWorker failed to start (see the worker script URL)')),
-    );
+    worker.addEventListener('error', (event) => reject(workerStartError(what, workerUrl, event)));
   });
   failed.catch(() => undefined);
   worker.port.start();

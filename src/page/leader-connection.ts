@@ -4,7 +4,7 @@ import type { HostApi } from '../protocol/host-api.js';
 import { HOSTS_CHANNEL, LEADER_LOCK, linkChannelName, type HostsMessage } from '../protocol/host-discovery.js';
 import { createBroadcastEndpoint } from '../shared/broadcast-endpoint.js';
 import { Emitter } from '../shared/emitter.js';
-import { cacheRemoteMethods, type HostConnection, unavailableHost } from './host-connection.js';
+import { cacheRemoteMethods, type HostConnection, unavailableHost, workerStartError } from './host-connection.js';
 
 /** How often a tab repeats `hello` while no leader host has answered (the leader may be starting). */
 export const LEADER_HELLO_INTERVAL_MS = 100;
@@ -63,15 +63,18 @@ export function connectLeaderHost(tabId: string, workerUrl: string | URL | undef
   /** Starts the leader host in this tab's dedicated worker (`takeOver`: its host steals the socket). */
   const startWorker = (takeOver: boolean) => {
     worker?.terminate();
+    worker = undefined;
     const name = takeOver ? `shared-session-leader${TAKE_OVER_SUFFIX}` : 'shared-session-leader';
-    const started =
-      workerUrl === undefined
-        ? new Worker(new URL('../worker.js', import.meta.url), { type: 'module', name })
-        : new Worker(workerUrl, { type: 'module', name });
-    started.addEventListener('error', () =>
-      rejectFailed(new HostUnavailableError('the shared-session leader worker failed to start')),
-    );
-    worker = started;
+    const what = 'the shared-session leader worker';
+    try {
+      worker =
+        workerUrl === undefined
+          ? new Worker(new URL('../worker.js', import.meta.url), { type: 'module', name })
+          : new Worker(workerUrl, { type: 'module', name });
+    } catch (error) {
+      rejectFailed(workerStartError(what, workerUrl, error)); // the lock stays held until close()
+    }
+    worker?.addEventListener('error', (event) => rejectFailed(workerStartError(what, workerUrl, event)));
   };
 
   /**

@@ -82,3 +82,4 @@ export {
 export { RateLimiter, type RateLimitOptions, type RateVerdict } from './transport/flow-control.js';
 export { CLI_USAGE, EXIT_USAGE, runCli, SECRET_ENV_VAR, type CliContext } from './run-cli.js';
 export * from './constants.js';
+export { MissingPeerDependencyError, LMDB_PEER, IOREDIS_PEER } from './optional-peer.js';

@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { IOREDIS_PEER, loadOptionalPeer } from '../optional-peer.js';
 
 /**
  * Prefix of every Redis key and channel the server uses, unless `keyPrefix` says otherwise. Several
@@ -80,7 +81,8 @@ export class RedisKeys {
 export async function connectRedis(url: string, options: RedisOptions = {}): Promise<Redis> {
   if (typeof url !== 'string' || !/^rediss?:\/\//.test(url))
     throw new TypeError('"redis" must be a redis:// or rediss:// URL');
-  const client = new Redis(url, {
+  const ioredis = await loadOptionalPeer(IOREDIS_PEER, () => import('ioredis'));
+  const client = new ioredis.Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: REDIS_MAX_RETRIES_PER_REQUEST,
     connectTimeout: REDIS_CONNECT_TIMEOUT_MS,

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import { open } from 'lmdb';
 import { utf8Length } from '../../shared/json-size.js';
+import { LMDB_PEER, loadOptionalPeer } from '../optional-peer.js';
 import { decodeChangeRecord, defineTopicStore, parseRecordHead, storedChange } from './preamble.js';
 import { overRetention, resolveRetention, type TopicRetention } from './retention.js';
 import type { AppendResult, StoredChange, TopicStore } from './topic-store.js';
@@ -87,6 +87,7 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
   if (typeof options?.path !== 'string' || options.path.length === 0)
     throw new TypeError('"path" must be a non-empty string');
   const retention = resolveRetention(options.retention);
+  const { open } = await loadOptionalPeer(LMDB_PEER, () => import('lmdb'));
   await mkdir(options.path, { recursive: true });
   // noSubdir: false — `path` is always a directory, even when its name has a dot.
   const root = open({ path: options.path, noSubdir: false });
