@@ -40,7 +40,8 @@ function renderFacts(facts: Fact[]): HTMLElement {
   return h(
     'dl',
     {},
-    facts.map((item) => h('div', {}, [h('dt', {}, [item.label]), toned(h('dd', {}, [item.text]), item)])),
+    // The colon and space are text, so that copying the panel (or reading its textContent) keeps them.
+    facts.map((item) => h('div', {}, [h('dt', {}, [`${item.label}:`]), ' ', toned(h('dd', {}, [item.text]), item)])),
   );
 }
 

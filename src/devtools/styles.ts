@@ -63,7 +63,6 @@ summary:focus-visible { outline: 2px solid var(--ssd-focus); outline-offset: -2p
 dl { display: flex; flex-wrap: wrap; gap: 1px 18px; margin: 0 0 4px; }
 dl > div { display: flex; gap: 6px; min-width: 0; }
 dt { color: var(--ssd-muted); white-space: nowrap; }
-dt::after { content: ':'; }
 dd { margin: 0; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; margin: 2px 0 4px; }
 caption { text-align: left; color: var(--ssd-muted); padding: 2px 0; }
