@@ -121,7 +121,7 @@ function renderSession(next: SessionInfo | undefined): void {
 function expiryText(): string {
   if (!session) return '–';
   if (session.expiresAt === null) return 'never';
-  return `${Math.max(0, Math.round((session.expiresAt - (Date.now() + clockOffsetMs)) / 1000))} s`;
+  return `${Math.max(0, Math.floor((session.expiresAt - (Date.now() + clockOffsetMs)) / 1000))} s`;
 }
 
 function renderHost(host: HostInspection): void {

@@ -45,6 +45,10 @@ try {
   await devtools.locator('[part="summary"]').click();
   await devtools.locator('[data-section="token"] tbody tr').first().waitFor({ timeout: 20_000 });
   await devtools.locator('[data-section="topics"] tbody tr').first().waitFor();
+  for (const frame of [left, right]) {
+    // The status panels read the host once a second: wait until they show the refresh too.
+    await frame.waitForFunction(() => document.querySelector('[data-field="refreshes"]')?.textContent === '1');
+  }
   await page.screenshot({ path: output });
   console.log(`[screenshot] ${path.relative(process.cwd(), output)} (server sockets: ${demo.server.stats().sockets})`);
 } finally {
