@@ -53,6 +53,18 @@ async function mountDevtools(page: Page, options: { open: boolean }): Promise<Lo
   return panel;
 }
 
+/** Opens a tab of the harness, starts a session on `serverUrl` with `token` and mounts the panel in it. */
+async function tabWithDevtools(
+  openTab: () => Promise<Page>,
+  serverUrl: string,
+  token: string,
+  options: { open: boolean } = { open: true },
+): Promise<{ page: Page; panel: Locator }> {
+  const page = await openTab();
+  await openSession(page, serverUrl, token);
+  return { page, panel: await mountDevtools(page, options) };
+}
+
 /** A section of the panel (`<details data-section>`). */
 function section(panel: Locator, id: string): Locator {
   return panel.locator(`[data-section="${id}"]`);
@@ -95,15 +107,34 @@ test.describe('the devtools panel (spec §12)', () => {
     await expect(section(panel, 'tabs').locator('tbody tr')).toHaveCount(1);
   });
 
+  test('picks up a client set on the element before it was defined (upgrade)', async ({
+    server,
+    mintToken,
+    openTab,
+  }) => {
+    const page = await openTab();
+    await openSession(page, server.url, await mintToken({ sub: 'alice' }));
+    await page.evaluate(async (entry) => {
+      // Markup first (as in server-rendered HTML), the client set on the not yet upgraded element, then the definition.
+      document.body.insertAdjacentHTML('beforeend', '<shared-session-devtools open></shared-session-devtools>');
+      (document.querySelector('shared-session-devtools') as HTMLElement & { client: unknown }).client = window.client;
+      const { defineDevtools } = (await import(entry)) as { defineDevtools: () => unknown };
+      defineDevtools();
+    }, `/${MOUNT}devtools/index.js`);
+    const panel = page.locator('shared-session-devtools');
+    await expect(section(panel, 'host')).toContainText(/User:\s*alice \[user\]/);
+    await expect(section(panel, 'tabs').locator('summary')).toHaveText('Tabs (1)');
+  });
+
   test('shows a cut connection as a close with its code and meaning as it happens, even collapsed', async ({
     serverProxy: proxy,
     mintToken,
     openTab,
   }) => {
-    const page = await openTab();
-    await openSession(page, proxy.url, await mintToken({ sub: 'alice' }));
     // Collapsed, the panel does not poll: only the client's status events can bring the close in.
-    const panel = await mountDevtools(page, { open: false });
+    const { page, panel } = await tabWithDevtools(openTab, proxy.url, await mintToken({ sub: 'alice' }), {
+      open: false,
+    });
     expect(await tableRows(panel, 'socket')).toEqual([]);
 
     expect(proxy.drop()).toBe(1);
@@ -123,9 +154,7 @@ test.describe('the devtools panel (spec §12)', () => {
     openTab,
   }) => {
     const doomed = await startServer(); // closed by the test (close() is idempotent for the fixture's teardown)
-    const page = await openTab();
-    await openSession(page, doomed.url, await mintToken({ sub: 'alice' }));
-    const panel = await mountDevtools(page, { open: true });
+    const { panel } = await tabWithDevtools(openTab, doomed.url, await mintToken({ sub: 'alice' }));
 
     await doomed.close();
     await expect
@@ -136,9 +165,7 @@ test.describe('the devtools panel (spec §12)', () => {
   });
 
   test('counts the token down and shows the session error when it expires', async ({ server, mintToken, openTab }) => {
-    const page = await openTab();
-    await openSession(page, server.url, await mintToken({ sub: 'alice', expiresIn: 5 }));
-    const panel = await mountDevtools(page, { open: true });
+    const { page, panel } = await tabWithDevtools(openTab, server.url, await mintToken({ sub: 'alice', expiresIn: 5 }));
     await expect(section(panel, 'token')).toContainText(/Token expires:\s*in \d+ (ms|s)/);
     await expect(section(panel, 'token')).toContainText(/Next refresh:\s*none scheduled/);
 
@@ -202,9 +229,7 @@ test.describe('the devtools panel (spec §12)', () => {
     mintToken,
     openTab,
   }) => {
-    const page = await openTab();
-    await openSession(page, proxy.url, await mintToken({ sub: 'alice' }));
-    const panel = await mountDevtools(page, { open: true });
+    const { page, panel } = await tabWithDevtools(openTab, proxy.url, await mintToken({ sub: 'alice' }));
     await expect(section(panel, 'outbox').locator('summary')).toHaveText('Outbox (0)');
 
     proxy.cut();
