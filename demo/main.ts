@@ -1,13 +1,17 @@
-// The demo app: one SessionClient per tab, a shared topic feed, and a status panel fed by the
-// client's events and the host's counters. Tokens come from the demo server's /api/token (30 s
-// lifetime, so refreshes show). A service worker makes a reload while offline still start the app.
+// The demo app: one SessionClient per tab, a shared topic feed that follows the session (every tab
+// subscribes when a session starts, whichever tab started it, and clears the feed when it ends), a
+// status panel fed by the client's events and client.inspect(), and the devtools panel docked at the
+// bottom. Tokens come from the demo server's /api/token (30 s lifetime, so refreshes show). A service
+// worker makes a reload while offline still start the app.
 import {
   registerServiceWorker,
   SessionClient,
   type ConnectionStatus,
+  type HostInspection,
   type SessionInfo,
   type TopicChange,
 } from 'shared-session';
+import { defineDevtools } from 'shared-session/devtools';
 
 interface DemoConfig {
   serverUrl: string;
@@ -25,6 +29,10 @@ const client = new SessionClient({ serverUrl: config.serverUrl, onSessionError: 
 let session: SessionInfo | undefined;
 let received = 0;
 let stopFeed: (() => void) | undefined;
+/** The session the feed is subscribed for (`undefined`: signed out, no subscription). */
+let feedSession: string | undefined;
+/** Server clock minus local clock, from the last inspection (the token countdown uses it). */
+let clockOffsetMs = 0;
 
 async function fetchToken(user: string, role: string): Promise<string> {
   const response = await fetch(`/api/token?sub=${encodeURIComponent(user)}&roles=${encodeURIComponent(role)}`);
@@ -40,22 +48,32 @@ async function signIn(user: string, role: string): Promise<void> {
   // Offline, the last token (even expired) lets the host resume the stored session from IndexedDB.
   const token = await fetchToken(user, role).catch(() => localStorage.getItem(TOKEN_KEY) ?? '');
   try {
+    // The feed follows the session (followSession), in this tab and every other one.
     await client.startSession(token, true, {
       refreshHandler: async () => {
         log('refreshHandler called');
         return fetchToken(user, role);
       },
     });
-    subscribeFeed();
   } catch (error) {
     log(`startSession failed: ${(error as Error).message}`);
   }
 }
 
-function subscribeFeed(): void {
+/**
+ * Subscribes the feed when a session starts (signed in here or in any other tab) and drops it when
+ * the session ends or another user's starts: each session shows its own feed from the start, once.
+ * Session events that only change the token or the tab count keep the subscription.
+ */
+function followSession(next: SessionInfo | undefined): void {
+  if (next?.id === feedSession) return;
+  feedSession = next?.id;
   stopFeed?.();
+  stopFeed = undefined;
   $('#feed').replaceChildren();
   received = 0;
+  field('messages').textContent = '0';
+  if (next === undefined) return;
   stopFeed = client.subscribe(FEED, (change) => showChange(change), {
     onError: (error) => log(`feed refused: ${error.code}`),
   });
@@ -99,26 +117,43 @@ function renderSession(next: SessionInfo | undefined): void {
   field('tabs').textContent = next ? String(next.tabs) : '–';
 }
 
+/** Seconds until the token's `exp` (on the server's clock, so corrected by the learned offset). */
+function expiryText(): string {
+  if (!session) return '–';
+  if (session.expiresAt === null) return 'never';
+  return `${Math.max(0, Math.floor((session.expiresAt - (Date.now() + clockOffsetMs)) / 1000))} s`;
+}
+
+function renderHost(host: HostInspection): void {
+  clockOffsetMs = host.clockOffsetMs;
+  field('host').textContent = `${host.kind} (${host.buildId})`;
+  field('refreshes').textContent = String(host.refreshes);
+  field('sockets').textContent = String(host.socketsOpened);
+  field('outbox').textContent = String(host.outbox);
+  if (session) field('tabs').textContent = String(host.tabs);
+}
+
 async function tick(): Promise<void> {
-  field('expiry').textContent =
-    session?.expiresAt != null ? `${Math.max(0, Math.round((session.expiresAt - Date.now()) / 1000))} s` : '–';
   try {
-    const stats = await client.debugHostStats();
-    field('host').textContent = `${stats.kind} (${stats.buildId})`;
-    field('refreshes').textContent = String(stats.refreshes);
-    field('sockets').textContent = String(stats.socketsOpened);
-    field('outbox').textContent = String(stats.outbox);
-    if (session) field('tabs').textContent = String(stats.tabs);
+    renderHost(await client.inspect());
   } catch (error) {
     field('host').textContent = `unavailable: ${(error as Error).message}`;
   }
+  field('expiry').textContent = expiryText();
 }
 
 client.onConnectionStatusChange((status) => {
   renderStatus(status);
   log(`status ${status}`);
 }, true);
-client.onSessionChange(renderSession, true);
+client.onSessionChange((next) => {
+  renderSession(next);
+  followSession(next);
+}, true);
+
+// The devtools panel, docked at the bottom: one click on its bar opens it.
+defineDevtools();
+document.querySelector('shared-session-devtools')!.client = client;
 
 const worker = await registerServiceWorker('/sw.js', { client }).catch((error: unknown) => {
   log(`service worker not registered: ${(error as Error).message}`);

@@ -33,6 +33,7 @@ export default defineConfig({
     alias: [
       { find: /^shared-session$/, replacement: dist('page/index.js') },
       { find: /^shared-session\/errors$/, replacement: dist('errors/index.js') },
+      { find: /^shared-session\/devtools$/, replacement: dist('devtools/index.js') },
     ],
   },
   plugins: [demoServiceWorker()],

@@ -26,6 +26,7 @@ rmSync(join(root, 'dist'), { recursive: true, force: true });
 for (const project of ['page', 'worker', 'server']) run(`npx tsc -p src/${project}/tsconfig.json`);
 // The framework bindings (shared-session/react, /vue, /svelte) and their store layer, in one pass.
 run('npx tsc -p src/bindings/tsconfig.build.json');
+run('npx tsc -p src/devtools/tsconfig.json'); // shared-session/devtools: the <shared-session-devtools> panel
 run('npx vite build --logLevel warn');
 chmodSync(join(root, 'dist/server/cli.js'), 0o755);
 
@@ -117,6 +118,18 @@ for (const file of readdirSync(join(root, 'dist'), { recursive: true }).map(Stri
 }
 if (maps === 0) fail('no source maps were emitted');
 
+// shared-session/devtools has no dependency: nothing it reaches imports a package or a built-in.
+const devtoolsReached = [join(root, 'dist/devtools/index.js')];
+for (const file of devtoolsReached) {
+  const code = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, ''); // TSDoc examples import
+  for (const [, spec] of code.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+    if (!spec.startsWith('.')) fail(`${file.slice(root.length + 1)} imports ${spec}: shared-session/devtools must not`);
+    const next = join(dirname(file), spec);
+    if (!devtoolsReached.includes(next)) devtoolsReached.push(next);
+  }
+}
 const worker = readFileSync(join(root, 'dist/worker.js'), 'utf8');
 if (/^\s*import\s.+from\s+['"][^./]/m.test(worker)) fail('dist/worker.js must be self-contained (bare import found)');
 console.log(`[build] dist/ ready (build ${buildId})`);

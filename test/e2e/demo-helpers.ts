@@ -1,6 +1,6 @@
 /**
  * Helpers for the specs that drive the demo (`demo/server.ts`): a fresh data dir per run, the demo's
- * panel fields, and its feed.
+ * panel fields, its feed, and its devtools panel.
  */
 import type { Page } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -41,9 +41,29 @@ export async function publishInDemo(page: Page, text: string): Promise<void> {
   await page.locator('#publish-button').click();
 }
 
+/** Signs out with the demo's `endSession` button. */
+export async function signOut(page: Page): Promise<void> {
+  await page.locator('#end-session').click();
+}
+
 /** The feed's items as shown (newest first), without their time. */
 export async function feedTexts(page: Page): Promise<string[]> {
   return page
     .locator('#feed > li')
     .evaluateAll((items) => items.map((li) => (li.firstChild?.textContent ?? '').trim()));
+}
+
+/** The seqs of the feed's items as shown (each item's `value`), newest first. */
+export async function feedSeqs(page: Page): Promise<number[]> {
+  return page.locator('#feed > li').evaluateAll((items) => items.map((li) => (li as HTMLLIElement).value));
+}
+
+/** `[n, n-1, …, 1]`: a feed that shows a topic of `n` changes whole, once, newest first. */
+export function wholeTopic(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => n - i);
+}
+
+/** The demo's devtools panel (`<shared-session-devtools>`, docked at the bottom). */
+export function devtools(page: Page) {
+  return page.locator('shared-session-devtools');
 }

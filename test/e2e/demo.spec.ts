@@ -1,14 +1,20 @@
 import { expect, test } from './fixtures.ts';
 import {
   demoDataDir,
+  devtools,
+  feedSeqs,
   feedTexts,
   openDemo,
   panelField,
   publishInDemo,
   signIn,
+  signOut,
   startDemo,
+  wholeTopic,
   type Demo,
 } from './demo-helpers.ts';
+
+const FEED = 'feed:public';
 
 /**
  * The status panel's structure with the values that vary as patterns (structure, not pixels):
@@ -92,5 +98,80 @@ test.describe('the demo (spec §9)', () => {
       await tab.screenshot({ path: file, fullPage: true });
       await testInfo.attach(`demo tab ${i + 1}`, { path: file, contentType: 'image/png' });
     }
+  });
+
+  test('signing in and out in one tab shows the session and the feed in every tab opened before', async ({
+    context,
+  }) => {
+    const [tab1, tab2] = [await context.newPage(), await context.newPage()];
+    for (const tab of [tab1, tab2]) await openDemo(tab, demo.url);
+    const { seq: seeded } = await demo.server.publish(FEED, { text: 'seeded before sign-in', from: 'server' });
+
+    await signIn(tab1);
+    const sessionId = await panelField(tab1, 'session').textContent();
+    expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    for (const tab of [tab1, tab2]) {
+      await expect(tab.locator('#status-badge')).toHaveText('OPEN');
+      await expect(panelField(tab, 'session')).toHaveText(sessionId!);
+      await expect(panelField(tab, 'user')).toHaveText('alice [member]');
+      // The whole topic, once, in order: the tab that did not sign in subscribed by itself.
+      await expect.poll(() => feedSeqs(tab)).toEqual(wholeTopic(seeded));
+      await expect(panelField(tab, 'messages')).toHaveText(String(seeded));
+    }
+    expect(await feedTexts(tab2)).toContain('server: seeded before sign-in');
+
+    await publishInDemo(tab2, 'live from tab 2');
+    for (const tab of [tab1, tab2]) {
+      await expect.poll(() => feedSeqs(tab)).toEqual(wholeTopic(seeded + 1));
+      expect((await feedTexts(tab))[0]).toBe('alice: live from tab 2');
+    }
+
+    await signOut(tab2);
+    for (const tab of [tab1, tab2]) {
+      await expect(tab.locator('#status-badge')).toHaveText('UNINITIALIZED');
+      await expect(panelField(tab, 'session')).toHaveText('–');
+      await expect.poll(() => feedSeqs(tab), 'the feed is cleared when the session ends').toEqual([]);
+      await expect(panelField(tab, 'messages')).toHaveText('0');
+    }
+
+    // Another user signs in from the other tab: both tabs show the new session's feed, once.
+    await tab2.locator('#other-user').click();
+    await expect(tab2.locator('#status-badge')).toHaveText('OPEN', { timeout: 10_000 });
+    const other = await panelField(tab2, 'user').textContent();
+    expect(other).toMatch(/^user-\w{4} \[member\]$/);
+    for (const tab of [tab1, tab2]) {
+      await expect(panelField(tab, 'user')).toHaveText(other!);
+      await expect(panelField(tab, 'session')).not.toHaveText(sessionId!);
+      await expect.poll(() => feedSeqs(tab)).toEqual(wholeTopic(seeded + 1));
+    }
+    expect(demo.server.stats().sockets, 'still one socket for the two tabs').toBe(1);
+  });
+
+  test('the devtools panel is one click away and follows the host: tabs, subscriptions, cursors', async ({
+    context,
+  }) => {
+    const tab1 = await context.newPage();
+    await openDemo(tab1, demo.url);
+    await signIn(tab1);
+    const panel = devtools(tab1);
+    await expect(panel.locator('[part="summary"]')).toContainText('shared-worker · 1 tab');
+    await expect(panel.locator('[data-section="host"]')).toBeHidden(); // collapsed: only its bar shows
+    await panel.locator('[part="summary"]').click();
+    await expect(panel).toHaveAttribute('open', '');
+    await expect(panel.locator('[data-section="host"]')).toContainText('alice [member]');
+
+    const tab2 = await context.newPage();
+    await openDemo(tab2, demo.url); // signs in by itself (the demo remembers the user)
+    await expect(panel.locator('[data-section="tabs"] > summary')).toHaveText('Tabs (2)');
+    await expect(panel.locator('[data-section="tabs"] tbody tr')).toHaveCount(2);
+
+    const { seq } = await demo.server.publish(FEED, { text: 'seen by the devtools', from: 'server' });
+    const feedRow = panel.locator('[data-section="topics"] tbody tr').filter({ hasText: FEED });
+    await expect(feedRow.locator('td').nth(1), 'the cursor of the feed').toHaveText(String(seq));
+    await expect(feedRow.locator('td').nth(3), 'tab subscriptions').toHaveText('2');
+
+    await tab2.close();
+    await expect(panel.locator('[data-section="tabs"] > summary')).toHaveText('Tabs (1)');
+    await expect(feedRow.locator('td').nth(3)).toHaveText('1');
   });
 });

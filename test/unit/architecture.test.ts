@@ -22,7 +22,7 @@ const MAX_CODE_LINES = 300;
 const OVERSIZED_FOR_NOW = new Set<string>();
 
 /** Rooms that run in a browser tab or anywhere: they must not reach `idb`, `ws` or Node's modules. */
-const PORTABLE_ROOMS = ['page/', 'protocol/', 'errors/'];
+const PORTABLE_ROOMS = ['page/', 'protocol/', 'errors/', 'devtools/', 'bindings/'];
 const NODE_BUILTINS = new Set(builtinModules);
 const isForbiddenInPortable = (specifier: string): boolean =>
   specifier === 'idb' ||
