@@ -149,6 +149,19 @@ export class SessionClient {
   }
 
   /**
+   * This tab's id as the host knows it (`inspect().tabList`, the refresh history), for status
+   * panels that mark "this tab".
+   *
+   * @example
+   * ```ts
+   * const mine = (await client.inspect()).tabList.find((tab) => tab.tabId === client.tabId);
+   * ```
+   */
+  get tabId(): string {
+    return this.#tabId;
+  }
+
+  /**
    * The host's connection status, as last reported to this tab.
    *
    * @example
@@ -558,7 +571,9 @@ export class SessionClient {
       // A new leader host that has not resumed the session yet: it is reconnecting, not ended.
       this.#setStatus('CONNECTING');
     } else {
+      const changed = JSON.stringify(this.#session) !== JSON.stringify(hello.session);
       this.#session = hello.session;
+      if (changed) this.#sessionChanged.emit(hello.session);
       this.#setStatus(hello.status);
     }
   }

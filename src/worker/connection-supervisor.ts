@@ -175,16 +175,22 @@ export class ConnectionSupervisor {
 
   /**
    * Closes the socket for good; sends `{ type: 'end' }` first when the session ends (the status
-   * then returns to `UNINITIALIZED` for the next session).
+   * then returns to `UNINITIALIZED` for the next session). A close of a running connection is kept
+   * in {@link closes} with `why` as its reason, like the server's closes.
    *
    * @param ending - the session ends (the server forgets it)
+   * @param why - why the host closes it (`disconnect()`, `session error TOKEN_EXPIRED`, …)
    */
-  stop(ending = false): void {
+  stop(ending = false, why = ending ? 'session ended' : 'client closed'): void {
     const connection = this.#connection;
     this.#connection = undefined;
     if (connection) {
       this.#options.events.disconnected();
-      connection.stop(1000, ending ? 'session ended' : 'client closed', ending ? { type: 'end' } : undefined);
+      if (connection.isRunning) {
+        this.#options.events.log(`closing: ${why}`);
+        keepLast(this.#closes, { at: this.#clock.now(), code: 1000, reason: why }, HOST_HISTORY_ENTRIES);
+      }
+      connection.stop(1000, why.slice(0, 100), ending ? { type: 'end' } : undefined);
     }
     this.#setStatus(ending ? 'UNINITIALIZED' : connection ? 'CLOSED' : this.#status);
   }

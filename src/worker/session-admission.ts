@@ -1,4 +1,5 @@
 import { type SessionError, SessionRolesMismatchError, UnauthorizedError } from '../errors/index.js';
+import { SESSION_ERROR_TYPES, type SessionErrorType } from '../protocol/error-codes.js';
 import type { SessionInfo, StartSessionRequest } from '../protocol/host-api.js';
 import { isExpired, sameRoles, type TokenClaims } from '../shared/token-claims.js';
 import { heldToken, type HostedSession } from './hosted-session.js';
@@ -126,7 +127,10 @@ async function admitOpaqueStart(
     await session.identity.whenVerified(OPAQUE_VERIFY_TIMEOUT_MS);
   } catch (error) {
     if (request.refresh) tab.refresh.delete(request.refresh.refreshId);
-    session.discard(error as SessionError);
+    // No session is left behind: the error already reached every tab; the status ends CLOSED.
+    const code = (error as SessionError).code;
+    session.end('the server refused the token');
+    session.apply({ type: 'refuse', error: isSessionErrorType(code) ? code : 'UNAUTHORIZED' });
     throw error;
   }
   return session.requireInfo();
@@ -242,3 +246,6 @@ export async function admitRefreshed(session: SessionController, token: string):
   session.apply({ type: 'token' });
   return 'adopted';
 }
+
+const isSessionErrorType = (code: string): code is SessionErrorType =>
+  (SESSION_ERROR_TYPES as readonly string[]).includes(code);

@@ -1,5 +1,5 @@
 import { createSessionError, NoActiveSessionError, SessionError } from '../errors/index.js';
-import { SESSION_ERROR_TYPES, type SessionErrorType } from '../protocol/error-codes.js';
+import type { SessionErrorType } from '../protocol/error-codes.js';
 import type { ChangeMessage, HistoryTrimmedMessage } from '../protocol/messages.js';
 import type { ConnectionStatus, HostInspection, HostKind, SessionInfo } from '../protocol/host-api.js';
 import type { Clock } from '../shared/clock.js';
@@ -7,7 +7,15 @@ import { isExpired, rolesFromClaim, type TokenClaims } from '../shared/token-cla
 import { ConnectionSupervisor } from './connection-supervisor.js';
 import type { HostLog } from './host-log.js';
 import type { ServerConnection, WebSocketFactory } from './server-connection.js';
-import { hasSession, IDLE, nextPhase, statusOf, type SessionEvent, type SessionPhase } from './session-phase.js';
+import {
+  hasSession,
+  IDLE,
+  nextPhase,
+  statusOf,
+  stopReason,
+  type SessionEvent,
+  type SessionPhase,
+} from './session-phase.js';
 import { PREVIOUS_TOKENS_KEPT, sessionInfoOf, type HostedSession } from './hosted-session.js';
 import type { SessionPersistence } from './session-store.js';
 import type { AcquireOwnership } from './socket-owner-lock.js';
@@ -293,23 +301,6 @@ export class SessionController {
     this.track();
   }
 
-  /**
-   * A start the server refused (an opaque token it did not accept): no session is left behind; the
-   * error already reached every tab.
-   */
-  discard(error: SessionError): void {
-    if (!this.#session) return;
-    this.#options.log.write(`start refused by the server: ${error.code}`);
-    this.#supervisor.stop();
-    this.#refresher.stop();
-    this.#session = undefined;
-    this.#options.data.userChanged(undefined);
-    void this.#options.persistence.forget();
-    this.apply({ type: 'end' });
-    this.apply({ type: 'refuse', error: isSessionErrorType(error.code) ? error.code : 'UNAUTHORIZED' });
-    this.#sessionChanged(undefined);
-  }
-
   #onLocalExpiry(): void {
     const session = this.#session;
     if (!session || this.#phase.name === 'failed' || this.#phase.name === 'awaiting-token') return;
@@ -339,7 +330,7 @@ export class SessionController {
     const next = nextPhase(previous, event);
     if (next === previous) return;
     this.#phase = next;
-    if (previous.name === 'live' && next.name !== 'live') this.#supervisor.stop();
+    if (previous.name === 'live' && next.name !== 'live') this.#supervisor.stop(false, stopReason(next));
     if (next.name === 'failed' || next.name === 'superseded' || !hasSession(next)) this.#refresher.stop();
     if (next.name === 'awaiting-token' && previous.name !== 'awaiting-token') {
       this.track(); // a failed session's refresher was stopped
@@ -399,6 +390,3 @@ export class SessionController {
     if (this.#session) await this.#options.persistence.save(this.#session, this.#supervisor.clockOffsetMs, view);
   }
 }
-
-const isSessionErrorType = (code: string): code is SessionErrorType =>
-  (SESSION_ERROR_TYPES as readonly string[]).includes(code);

@@ -140,3 +140,17 @@ export function statusOf(phase: SessionPhase, socketStatus: ConnectionStatus): C
       return 'CLOSED';
   }
 }
+
+/** Why leaving `live` for `next` closes the socket (kept in the host's closes). */
+export const stopReason = (next: SessionPhase): string =>
+  next.name === 'failed'
+    ? `session error ${next.error}`
+    : next.name === 'paused'
+      ? 'disconnect()'
+      : next.name === 'suspended'
+        ? 'no tab left'
+        : next.name === 'superseded'
+          ? 'another host took over'
+          : next.name === 'awaiting-token'
+            ? 'token expired offline'
+            : 'session ended';
