@@ -213,10 +213,6 @@ export function parseServerMessage(raw: string, options: ParseOptions = {}): Par
     case 'change':
       if (!isTopic(v.topic) || !isSeq(v.seq) || typeof v.publishedAt !== 'number') return fail('malformed change', v);
       return ok(v as unknown as ServerMessage);
-    case 'history':
-      if (!isId(v.id) || !Array.isArray(v.changes) || typeof v.hasMore !== 'boolean')
-        return fail('malformed history', v);
-      return ok(v as unknown as ServerMessage);
     case 'error':
       if (typeof v.code !== 'string' || typeof v.message !== 'string') return fail('malformed error', v);
       return ok(v as unknown as ServerMessage);
