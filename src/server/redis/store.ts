@@ -1,7 +1,14 @@
 import type { Redis } from 'ioredis';
-import { decodeChangeRecord, defineTopicStore, storedChange, type StoreBackend } from '../store/preamble.js';
+import { GROUP_COMMIT_MAX_BYTES, GROUP_COMMIT_MAX_OPS, GroupCommit, type OpOutcome } from '../store/group-commit.js';
+import {
+  decodeChangeRecord,
+  defineTopicStore,
+  storedChange,
+  type NewChange,
+  type StoreBackend,
+} from '../store/preamble.js';
 import { DEFAULT_RETENTION, resolveRetention, type TopicRetention } from '../store/retention.js';
-import type { StoredChange, TopicStore } from '../store/topic-store.js';
+import type { AppendResult, StoredChange, TopicStore } from '../store/topic-store.js';
 import { connectRedis, quitRedis, RedisKeys } from './keys.js';
 
 /**
@@ -24,85 +31,107 @@ export interface RedisStoreOptions {
 }
 
 /**
- * Appends one change atomically (Redis runs a script without interleaving other commands):
- * the clientId check, seq = the stream's last id + 1, XADD with the explicit id `<seq>-0`, the
- * clientId's seq, retention, and the PUBLISH that tells every server process. The stream's own ids
- * are the seqs, so no separate counter can disagree with the log, and XADD refuses an id that is
- * not above the last one: the log cannot get a gap or a duplicate seq. Retention XDELs the oldest
- * entries (and their clientIds) while the topic passes a limit; the newest entry is always kept,
- * and a stream remembers its last id after XDEL, so the seqs go on.
+ * Appends a batch of changes to one topic atomically (Redis runs a script without interleaving
+ * other commands), one change after the other in the order given: the clientId check (which sees
+ * the earlier changes of the batch, so a clientId repeated in it is stored once), seq = the
+ * stream's last id + 1, XADD with the explicit id `<seq>-0`, the clientId's seq, retention, and
+ * the PUBLISH that tells every server process. The stream's own ids are the seqs, so no separate
+ * counter can disagree with the log, and XADD refuses an id that is not above the last one: the
+ * log cannot get a gap or a duplicate seq. Retention XDELs the oldest entries (and their
+ * clientIds) while the topic passes a limit; the newest entry is always kept, and a stream
+ * remembers its last id after XDEL, so the seqs go on.
  *
  * Entry fields: `change` (the record), `b` (its bytes), `c` (its clientId, when it has one). An
  * entry written before retention existed has only `change` (its size is the record's length),
  * and a topic's byte counter starts at its first append under retention.
  *
- * KEYS: log stream, clientId hash, retained-bytes counter. ARGV: clientId ('' for none), record
- * JSON, channel, record bytes, maxChanges, maxBytes, maxAgeMs (-1 for no limit), publishedAt.
- * Returns `{seq}` for a new change, `{seq, record}` for a duplicate.
+ * KEYS: log stream, clientId hash, retained-bytes counter. ARGV: channel, maxChanges, maxBytes,
+ * maxAgeMs (-1 for no limit), then four per change: clientId ('' for none), record JSON, record
+ * bytes, publishedAt. Returns one reply per change: `{seq}` for a new change, `{seq, record}` for
+ * a duplicate.
  */
 const APPEND_SCRIPT = `
-local clientId = ARGV[1]
-if clientId ~= '' then
-  local seen = redis.call('HGET', KEYS[2], clientId)
-  if seen then
-    local original = redis.call('XRANGE', KEYS[1], seen, seen)
-    if #original > 0 then return {seen, original[1][2][2]} end
-  end
-end
+local maxChanges, maxBytes, maxAge = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-local seq = 1
-if #last > 0 then seq = tonumber(string.match(last[1][1], '^%d+')) + 1 end
-local id = string.format('%d', seq)
-if clientId ~= '' then
-  redis.call('XADD', KEYS[1], id .. '-0', 'change', ARGV[2], 'b', ARGV[4], 'c', clientId)
-  redis.call('HSET', KEYS[2], clientId, id)
-else
-  redis.call('XADD', KEYS[1], id .. '-0', 'change', ARGV[2], 'b', ARGV[4])
-end
-local bytes = redis.call('INCRBY', KEYS[3], ARGV[4])
-local maxChanges, maxBytes = tonumber(ARGV[5]), tonumber(ARGV[6])
-local maxAge, now = tonumber(ARGV[7]), tonumber(ARGV[8])
-local count = redis.call('XLEN', KEYS[1])
-while count > 1 do
-  local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
-  local fields = oldest[2]
-  local record, size, cid = '', nil, nil
-  for i = 1, #fields, 2 do
-    if fields[i] == 'change' then record = fields[i + 1]
-    elseif fields[i] == 'b' then size = tonumber(fields[i + 1])
-    elseif fields[i] == 'c' then cid = fields[i + 1] end
+local seq = 0
+if #last > 0 then seq = tonumber(string.match(last[1][1], '^%d+')) end
+local replies = {}
+for i = 5, #ARGV, 4 do
+  local clientId, record, recordBytes, now = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  local reply = nil
+  if clientId ~= '' then
+    local seen = redis.call('HGET', KEYS[2], clientId)
+    if seen then
+      local original = redis.call('XRANGE', KEYS[1], seen, seen)
+      if #original > 0 then reply = {seen, original[1][2][2]} end
+    end
   end
-  size = size or string.len(record)
-  local publishedAt = tonumber(string.match(record, '^{"publishedAt":([-%d.eE+]+)')) or now
-  local over = (maxChanges >= 0 and count > maxChanges) or (maxBytes >= 0 and bytes > maxBytes)
-    or (maxAge >= 0 and now - publishedAt > maxAge)
-  if not over then break end
-  redis.call('XDEL', KEYS[1], oldest[1])
-  bytes = redis.call('DECRBY', KEYS[3], size)
-  if cid and redis.call('HGET', KEYS[2], cid) == string.match(oldest[1], '^%d+') then
-    redis.call('HDEL', KEYS[2], cid)
+  if reply == nil then
+    seq = seq + 1
+    local id = string.format('%d', seq)
+    if clientId ~= '' then
+      redis.call('XADD', KEYS[1], id .. '-0', 'change', record, 'b', recordBytes, 'c', clientId)
+      redis.call('HSET', KEYS[2], clientId, id)
+    else
+      redis.call('XADD', KEYS[1], id .. '-0', 'change', record, 'b', recordBytes)
+    end
+    local bytes = redis.call('INCRBY', KEYS[3], recordBytes)
+    local count = redis.call('XLEN', KEYS[1])
+    while count > 1 do
+      local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+      local fields = oldest[2]
+      local old, size, cid = '', nil, nil
+      for f = 1, #fields, 2 do
+        if fields[f] == 'change' then old = fields[f + 1]
+        elseif fields[f] == 'b' then size = tonumber(fields[f + 1])
+        elseif fields[f] == 'c' then cid = fields[f + 1] end
+      end
+      size = size or string.len(old)
+      local publishedAt = tonumber(string.match(old, '^{"publishedAt":([-%d.eE+]+)')) or now
+      local over = (maxChanges >= 0 and count > maxChanges) or (maxBytes >= 0 and bytes > maxBytes)
+        or (maxAge >= 0 and now - publishedAt > maxAge)
+      if not over then break end
+      redis.call('XDEL', KEYS[1], oldest[1])
+      bytes = redis.call('DECRBY', KEYS[3], size)
+      if cid and redis.call('HGET', KEYS[2], cid) == string.match(oldest[1], '^%d+') then
+        redis.call('HDEL', KEYS[2], cid)
+      end
+      count = count - 1
+    end
+    redis.call('PUBLISH', ARGV[1], '{"seq":' .. id .. ',' .. string.sub(record, 2))
+    reply = {id}
   end
-  count = count - 1
+  replies[#replies + 1] = reply
 end
-redis.call('PUBLISH', ARGV[3], '{"seq":' .. id .. ',' .. string.sub(ARGV[2], 2))
-return {id}
+return replies
 `;
 
-/** The Redis client with the append script defined on it. */
+/**
+ * Most changes one script call appends: a script holds Redis for every other client while it
+ * runs, so a large batch of one topic is split into calls of this many (sent together, in order).
+ */
+export const REDIS_APPENDS_PER_SCRIPT = 128;
+
+/** The Redis client with the append script defined on it (its pipelines have it too). */
 interface ScriptedRedis extends Redis {
   sharedSessionAppend(
     log: string,
     clientIds: string,
     bytes: string,
-    clientId: string,
-    record: string,
-    channel: string,
-    recordBytes: number,
-    maxChanges: number,
-    maxBytes: number,
-    maxAgeMs: number,
-    publishedAt: number,
-  ): Promise<string[]>;
+    ...args: Array<string | number>
+  ): Promise<string[][]>;
+}
+
+/** A pipeline of the scripted client. */
+interface ScriptedPipeline {
+  sharedSessionAppend(log: string, clientIds: string, bytes: string, ...args: Array<string | number>): ScriptedPipeline;
+  exec(): Promise<Array<[error: Error | null, result: unknown]> | null>;
+}
+
+/** One append waiting for its script call. */
+interface PendingAppend {
+  topic: string;
+  change: NewChange;
 }
 
 /** The seq of a stream entry id `<seq>-0`. */
@@ -190,26 +219,69 @@ function redisStoreBackend(client: Redis, keys: RedisKeys, retention: TopicReten
     // EVALSHA with a fallback to EVAL: the script's text crosses the network once per connection.
     client.defineCommand('sharedSessionAppend', { numberOfKeys: 3, lua: APPEND_SCRIPT });
   }
+  const limits = [scriptLimit(retention.maxChanges), scriptLimit(retention.maxBytes), scriptLimit(retention.maxAgeMs)];
+
+  /**
+   * Writes a batch: its appends grouped by topic (in order), one script call per topic (or per
+   * {@link REDIS_APPENDS_PER_SCRIPT}), all calls in one pipeline — one write to the socket and one
+   * round trip for the batch. A call that fails fails its appends only.
+   */
+  const writeBatch = async (batch: readonly PendingAppend[]): Promise<OpOutcome<AppendResult>[]> => {
+    const calls = new Map<string, number[]>();
+    batch.forEach(({ topic }, i) => {
+      const indexes = calls.get(topic);
+      if (indexes === undefined) calls.set(topic, [i]);
+      else indexes.push(i);
+    });
+    const pipeline = client.pipeline() as unknown as ScriptedPipeline;
+    const chunks: number[][] = [];
+    for (const [topic, indexes] of calls) {
+      for (let start = 0; start < indexes.length; start += REDIS_APPENDS_PER_SCRIPT) {
+        const chunk = indexes.slice(start, start + REDIS_APPENDS_PER_SCRIPT);
+        const args: Array<string | number> = [keys.changes(topic), ...limits];
+        for (const i of chunk) {
+          const { change } = batch[i] as PendingAppend;
+          args.push(change.clientId ?? '', change.record, change.bytes, change.publishedAt);
+        }
+        pipeline.sharedSessionAppend(keys.log(topic), keys.clientIds(topic), keys.retainedBytes(topic), ...args);
+        chunks.push(chunk);
+      }
+    }
+    const replies = await pipeline.exec();
+    if (replies === null) throw new Error('the Redis pipeline was discarded');
+    const outcomes: OpOutcome<AppendResult>[] = new Array(batch.length);
+    chunks.forEach((chunk, c) => {
+      const [error, result] = replies[c] ?? [new Error('no reply to the append script'), undefined];
+      chunk.forEach((i, k) => {
+        const { topic, change } = batch[i] as PendingAppend;
+        const reply = Array.isArray(result) ? (result[k] as string[] | undefined) : undefined;
+        const id = reply?.[0];
+        if (error !== null || id === undefined) {
+          outcomes[i] = { ok: false, error: error ?? new Error('the append script returned no seq') };
+          return;
+        }
+        const seq = seqOfId(id);
+        const original = reply?.[1];
+        outcomes[i] = {
+          ok: true,
+          value:
+            original === undefined
+              ? { change: storedChange(topic, seq, change), duplicate: false }
+              : { change: decodeChangeRecord(topic, seq, original), duplicate: true },
+        };
+      });
+    });
+    return outcomes;
+  };
+
+  const appends = new GroupCommit<PendingAppend, AppendResult>(
+    { write: writeBatch },
+    { maxOps: GROUP_COMMIT_MAX_OPS, maxBytes: GROUP_COMMIT_MAX_BYTES, size: ({ change }) => change.bytes },
+  );
+
   return {
-    async append(topic, change) {
-      // The script prepends the seq to the same record text for the channel message.
-      const [id, original] = await scripted.sharedSessionAppend(
-        keys.log(topic),
-        keys.clientIds(topic),
-        keys.retainedBytes(topic),
-        change.clientId ?? '',
-        change.record,
-        keys.changes(topic),
-        change.bytes,
-        scriptLimit(retention.maxChanges),
-        scriptLimit(retention.maxBytes),
-        scriptLimit(retention.maxAgeMs),
-        change.publishedAt,
-      );
-      if (id === undefined) throw new Error('the append script returned no seq');
-      const seq = seqOfId(id);
-      if (original !== undefined) return { change: decodeChangeRecord(topic, seq, original), duplicate: true };
-      return { change: storedChange(topic, seq, change), duplicate: false };
+    append(topic, change) {
+      return appends.submit({ topic, change });
     },
 
     async read(topic, after, limit, maxBytes) {
@@ -239,7 +311,9 @@ function redisStoreBackend(client: Redis, keys: RedisKeys, retention: TopicReten
       await client.ping();
     },
 
-    async close() {},
+    async close() {
+      await appends.drain();
+    },
   };
 }
 
@@ -263,7 +337,12 @@ export function createRedisTopicStore(
  * exactly-once state of publishes is a hash clientId → seq next to it, shared by every process.
  * One Lua script appends atomically (clientId check, seq, XADD, the clientId's seq, and the
  * PUBLISH that the change feed of every process receives), so the seq stays gap-free and
- * authoritative however many processes append at once. Reading after a cursor is an XRANGE from
+ * authoritative however many processes append at once. Appends are pipelined: those that arrive
+ * while a batch is on its way form the next one, whose appends of each topic go into one script
+ * call, and all its calls into one pipeline (one round trip per batch, not per append); each
+ * append resolves when Redis has run it. A call that fails rejects its own appends (those it ran
+ * before the failure stay stored, as Redis does not roll a script back: a retry with the same
+ * clientId is answered as a duplicate). Reading after a cursor is an XRANGE from
  * `<cursor + 1>-0`: a seek, whatever the log's length.
  *
  * Durability is Redis's: configure AOF (`appendonly yes`) or RDB snapshots for topics that must
@@ -291,5 +370,12 @@ export async function openRedisTopicStore(options: RedisStoreOptions): Promise<T
   const retention = resolveRetention(options.retention);
   const client = await connectRedis(options.url);
   // QUIT is queued behind the pending commands, so pending appends complete first.
-  return defineTopicStore({ ...redisStoreBackend(client, keys, retention), close: () => quitRedis(client) });
+  const backend = redisStoreBackend(client, keys, retention);
+  return defineTopicStore({
+    ...backend,
+    async close() {
+      await backend.close(); // the pending appends first
+      await quitRedis(client);
+    },
+  });
 }

@@ -29,9 +29,12 @@ import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
  * messages of authenticated connections, in each connection's frame order (the next frame waits
  * for the returned promise), and learns when a connection goes away so it can drop that
  * connection's subscriptions. Answers go through the {@link TopicPeer}. `TopicService` is the one.
+ * `handle` may resolve before its answer is sent (a pipelined publish); `settled` then resolves
+ * once every answer owed to the peer went out, and the connection awaits it before any other frame.
  */
 export interface TopicHandler {
   handle(peer: TopicPeer, message: TopicMessage): void | Promise<void>;
+  settled?(peer: TopicPeer): Promise<void> | undefined;
   disconnected(peer: TopicPeer): void;
 }
 
@@ -152,7 +155,8 @@ export class Connection implements TopicPeer {
     if (verdict === 'ok') return () => (open() ? this.#process(data, isBinary) : undefined);
     if (verdict === 'abuse') return () => this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded');
     const id = isBinary ? undefined : refusedFrameId(data, this.#host.limits.maxJsonDepth);
-    return () => {
+    return async () => {
+      await this.#host.topics.settled?.(this); // after the answers owed to earlier publishes
       if (open()) this.sendError(id, 'RATE_LIMITED', 'too many messages: slow down');
     };
   }
@@ -251,6 +255,8 @@ export class Connection implements TopicPeer {
       if (parsed.message.type !== 'hello') return this.close(CloseCode.PROTOCOL_ERROR, 'first frame must be "hello"');
       return this.#hello(parsed.message);
     }
+    // Publishes answer in order by themselves; any other answer waits for theirs.
+    if (parsed?.ok !== true || parsed.message.type !== 'publish') await this.#host.topics.settled?.(this);
     if (parsed === undefined) return this.sendError(undefined, 'BAD_MESSAGE', 'binary frames are not supported');
     if (!parsed.ok) return this.sendError(parsed.id, parsed.code ?? 'BAD_MESSAGE', parsed.reason);
     return this.#dispatch(parsed.message);

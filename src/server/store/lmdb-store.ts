@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { utf8Length } from '../../shared/json-size.js';
 import { LMDB_PEER, loadOptionalPeer } from '../optional-peer.js';
-import { decodeChangeRecord, defineTopicStore, parseRecordHead, storedChange } from './preamble.js';
+import { GROUP_COMMIT_MAX_BYTES, GROUP_COMMIT_MAX_OPS, GroupCommit, type OpOutcome } from './group-commit.js';
+import { decodeChangeRecord, defineTopicStore, parseRecordHead, storedChange, type NewChange } from './preamble.js';
 import { overRetention, resolveRetention, type TopicRetention } from './retention.js';
 import type { AppendResult, StoredChange, TopicStore } from './topic-store.js';
 
@@ -38,6 +39,32 @@ export interface LmdbTopicStoreOptions {
 type ChangeKey = [topic: string, seq: number];
 type DedupKey = [topic: string, clientId: string];
 
+/** One append waiting for its transaction. */
+interface PendingAppend {
+  topic: string;
+  change: NewChange;
+}
+
+/** What a transaction needs to know of a topic's log: its last and first retained seq, and its retained bytes. */
+interface TopicState {
+  head: number;
+  /** First retained seq; 0 while the topic has no change. */
+  first: number;
+  bytes: number;
+}
+
+/** What a batch's transaction reports back: its id, and the append that threw, if any. */
+interface BatchRun {
+  txnId: number;
+  failed: { index: number; error: unknown } | undefined;
+}
+
+/**
+ * Topics whose {@link TopicState} the store remembers between transactions; past it the memory is
+ * dropped and rebuilt from the database (a seek per topic), so it never grows without bound.
+ */
+export const LMDB_CACHED_TOPICS = 10_000;
+
 /**
  * Opens the durable, embedded {@link TopicStore}: the default store of the reference server, so
  * that topics (and the exactly-once state of publishes) survive a restart.
@@ -59,11 +86,23 @@ type DedupKey = [topic: string, clientId: string];
  * Retention runs in the append's transaction: while the topic passes a limit of `retention`, its
  * oldest change and that change's dedup key are removed (the newest is always kept).
  *
- * Each append is one lmdb-js transaction callback: lmdb-js runs queued callbacks one after another
- * inside the write transaction (reads there see the earlier callbacks' writes), so the dedup check,
- * the head read and both puts are atomic and concurrent appends are serialised. The promise
- * resolves after the commit has also been flushed to disk (`db.flushed`, as lmdb-js overlaps
- * flushing with the next commit by default).
+ * Group commit: appends wait in a {@link GroupCommit} queue, and every batch of them (all that
+ * arrived while the previous transaction was being written, up to {@link GROUP_COMMIT_MAX_OPS})
+ * is applied by one lmdb-js child-transaction callback inside one write transaction: the dedup
+ * check, seq = head + 1, the puts and retention, append after append in the order they were
+ * called, so a later append of the batch sees the earlier ones (a clientId repeated in one batch
+ * is stored once). Each append's promise resolves only after its transaction committed and was
+ * flushed to disk (`db.flushed`); the next batch commits while the previous one flushes.
+ *
+ * Failures: an append refused by its arguments never joins a batch. When applying one append
+ * throws, the child transaction is aborted (nothing of the batch is written), that append rejects
+ * with its error and the others of the batch go into the next transaction, in order. When the
+ * commit or the flush fails, every append of the batch rejects (none is acknowledged; an append
+ * retried with its clientId is deduplicated if the commit did reach the disk).
+ *
+ * Each topic's head, first retained seq and retained bytes are remembered between transactions,
+ * and trusted only while each transaction id follows the previous one of this store (no other
+ * writer, in this process or another, committed in between); else they are read again.
  *
  * Import from `shared-session/server`.
  *
@@ -87,7 +126,7 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
   if (typeof options?.path !== 'string' || options.path.length === 0)
     throw new TypeError('"path" must be a non-empty string');
   const retention = resolveRetention(options.retention);
-  const { open } = await loadOptionalPeer(LMDB_PEER, () => import('lmdb'));
+  const { open, ABORT } = await loadOptionalPeer(LMDB_PEER, () => import('lmdb'));
   await mkdir(options.path, { recursive: true });
   // noSubdir: false — `path` is always a directory, even when its name has a dot.
   const root = open({ path: options.path, noSubdir: false });
@@ -126,20 +165,127 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
     return bytes;
   };
 
+  /** The state of `topic` as the database holds it (inside a transaction: it sees the batch's writes). */
+  const loadState = (topic: string): TopicState => ({
+    head: lastSeq(topic),
+    first: firstSeq(topic),
+    bytes: storedBytes(topic),
+  });
+
   /** Drops the oldest changes of `topic` while it passes a retention limit (inside a transaction). */
-  const trim = (topic: string, head: number, bytes: number, now: number): number => {
-    for (let first = firstSeq(topic); first > 0 && first < head; first++) {
-      const oldest = changes.get([topic, first]);
-      if (oldest === undefined) break;
-      const { publishedAt, clientId } = parseRecordHead(oldest);
-      const log = { count: head - first + 1, bytes, oldestPublishedAt: publishedAt, newestPublishedAt: now };
-      if (!overRetention(retention, log)) break;
-      changes.remove([topic, first]);
-      bytes -= utf8Length(oldest);
-      if (clientId !== undefined && dedup.get([topic, clientId]) === first) dedup.remove([topic, clientId]);
+  const trim = (topic: string, state: TopicState, now: number): void => {
+    while (state.first > 0 && state.first < state.head) {
+      const log = {
+        count: state.head - state.first + 1,
+        bytes: state.bytes,
+        oldestPublishedAt: now,
+        newestPublishedAt: now,
+      };
+      let oldest: string | undefined;
+      // The oldest record is read only when its age can decide (or it must go).
+      if (!overRetention(retention, log)) {
+        if (!Number.isFinite(retention.maxAgeMs)) return;
+        oldest = changes.get([topic, state.first]);
+        if (oldest === undefined) return;
+        log.oldestPublishedAt = parseRecordHead(oldest).publishedAt;
+        if (!overRetention(retention, log)) return;
+      }
+      oldest ??= changes.get([topic, state.first]);
+      if (oldest === undefined) return;
+      const { clientId } = parseRecordHead(oldest);
+      changes.remove([topic, state.first]);
+      state.bytes -= utf8Length(oldest);
+      if (clientId !== undefined && dedup.get([topic, clientId]) === state.first) dedup.remove([topic, clientId]);
+      state.first++;
     }
-    return bytes;
   };
+
+  const cache = new Map<string, TopicState>();
+  /** Id of the last transaction this store committed; -1 when the cache must not be trusted. */
+  let lastTxnId = -1;
+
+  /** Applies one append inside the batch's transaction. */
+  const applyAppend = ({ topic, change }: PendingAppend, touched: Map<string, TopicState>): AppendResult => {
+    const { clientId } = change;
+    let state = touched.get(topic) ?? cache.get(topic);
+    if (state === undefined) {
+      if (cache.size >= LMDB_CACHED_TOPICS) cache.clear();
+      cache.set(topic, (state = loadState(topic)));
+    }
+    touched.set(topic, state);
+    const seq = state.head + 1;
+    // The dedup check and its write in one call: a put that does not overwrite. Inside a
+    // transaction lmdb-js's putSync returns whether it wrote (its .d.ts says void); anything but
+    // `true` is checked with a read, so the answer is right either way.
+    const inserted: unknown =
+      clientId === undefined ? true : dedup.putSync([topic, clientId], seq, { noOverwrite: true });
+    if (clientId !== undefined && inserted !== true) {
+      const seen = dedup.get([topic, clientId]);
+      const original = seen === undefined ? undefined : changes.get([topic, seen]);
+      if (seen !== undefined && original !== undefined)
+        return { change: decodeChangeRecord(topic, seen, original), duplicate: true };
+      dedup.putSync([topic, clientId], seq); // a key whose change is gone: taken over
+    }
+    // Inside a transaction a put is applied at once; its promise settles with the transaction.
+    void changes.put([topic, seq], change.record);
+    state.head = seq;
+    if (state.first === 0) state.first = seq;
+    state.bytes += change.bytes;
+    trim(topic, state, change.publishedAt);
+    return { change: storedChange(topic, seq, change), duplicate: false };
+  };
+
+  /**
+   * Applies a batch inside its transaction: every append in order, then each touched topic's
+   * retained bytes once. Returns ABORT (rolling the transaction back) when an append throws.
+   */
+  const applyBatch = (batch: readonly PendingAppend[], run: BatchRun): AppendResult[] | typeof ABORT => {
+    run.txnId = root.getWriteTxnId();
+    // Every batch writes (each append touches its topic's size), so consecutive batches of this
+    // store have consecutive ids: a gap means someone else wrote, and the cache is stale.
+    if (run.txnId !== lastTxnId + 1) cache.clear();
+    const touched = new Map<string, TopicState>();
+    const results: AppendResult[] = [];
+    for (let index = 0; index < batch.length; index++) {
+      try {
+        results.push(applyAppend(batch[index] as PendingAppend, touched));
+      } catch (error) {
+        run.failed = { index, error };
+        return ABORT;
+      }
+    }
+    for (const [topic, state] of touched) void sizes.put(topic, state.bytes);
+    return results;
+  };
+
+  /** Writes one batch in one transaction; see the group commit notes above. */
+  const writeBatch = async (batch: readonly PendingAppend[]): Promise<OpOutcome<AppendResult>[]> => {
+    const run: BatchRun = { txnId: -1, failed: undefined };
+    let result: AppendResult[] | typeof ABORT;
+    try {
+      // An async child transaction: lmdb-js runs it on its writer thread's next transaction, so
+      // the commit and the flush never block the event loop (a slow disk stalls no socket).
+      result = await root.childTransaction(() => applyBatch(batch, run));
+    } catch (error) {
+      lastTxnId = -1;
+      cache.clear();
+      throw error;
+    }
+    if (!Array.isArray(result)) {
+      // ABORT: the transaction was rolled back.
+      lastTxnId = -1;
+      cache.clear();
+      const { failed } = run;
+      return batch.map((_, i) => (i === failed?.index ? { ok: false, error: failed.error } : 'retry'));
+    }
+    lastTxnId = run.txnId;
+    return result.map((value: AppendResult) => ({ ok: true, value }));
+  };
+
+  const appends = new GroupCommit<PendingAppend, AppendResult>(
+    { write: writeBatch, durable: async () => void (await root.flushed) },
+    { maxOps: GROUP_COMMIT_MAX_OPS, maxBytes: GROUP_COMMIT_MAX_BYTES, size: ({ change }) => change.bytes },
+  );
 
   /** Changes of a range, stopping once `maxBytes` of records were read (record length as the measure). */
   const collect = (
@@ -158,28 +304,10 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
   };
 
   return defineTopicStore({
-    async append(topic, change) {
-      const { clientId } = change;
-      // The record is JSON text composed around the data's JSON, so nothing can throw in the
-      // transaction (lmdb-js keeps the puts of a callback that throws).
-      const text = change.record;
-      const result = await root.transaction((): AppendResult => {
-        if (clientId !== undefined) {
-          const seq = dedup.get([topic, clientId]);
-          const original = seq === undefined ? undefined : changes.get([topic, seq]);
-          if (seq !== undefined && original !== undefined)
-            return { change: decodeChangeRecord(topic, seq, original), duplicate: true };
-        }
-        const seq = lastSeq(topic) + 1;
-        const bytes = storedBytes(topic) + change.bytes;
-        // Inside a transaction a put's promise settles with the transaction, which is awaited.
-        void changes.put([topic, seq], text);
-        if (clientId !== undefined) void dedup.put([topic, clientId], seq);
-        void sizes.put(topic, trim(topic, seq, bytes, change.publishedAt));
-        return { change: storedChange(topic, seq, change), duplicate: false };
-      });
-      await root.flushed;
-      return result;
+    append(topic, change) {
+      // The record is JSON text composed around the data's JSON (by the preamble), so nothing
+      // about the change itself can throw inside the transaction.
+      return appends.submit({ topic, change });
     },
 
     async read(topic, after, limit, maxBytes) {
@@ -201,7 +329,8 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
     },
 
     async close() {
-      // root.close() waits for the queued transactions; flushed makes their last commit durable.
+      // The preamble refuses new appends once closing: the queued ones are written and flushed.
+      await appends.drain();
       await root.flushed;
       await root.close();
     },

@@ -1,3 +1,4 @@
+import type { SessionErrorCode } from '../../protocol/error-codes.js';
 import type { HistoryRequestMessage, JsonValue, PublishMessage, SubscribeMessage } from '../../protocol/messages.js';
 import { exceedsJsonDepth } from '../../protocol/parse.js';
 import { validateTopicName } from '../../protocol/topic-name.js';
@@ -13,6 +14,27 @@ import type { TopicPeer, TopicMessage } from './peer.js';
 import type { TopicAccess } from './permissions.js';
 import { PublishQuota } from './quota.js';
 import { TopicSubscription } from './subscription.js';
+
+/**
+ * Publishes of one connection whose appends may wait for their commits at once (the session host
+ * pipelines up to 64): a durable store commits them together (group commit) instead of one commit
+ * per round trip. Past it the connection's next frame waits for the oldest answer.
+ */
+export const MAX_PIPELINED_PUBLISHES = 64;
+
+/**
+ * Bytes of change data (JSON) that one connection's pipelined publishes may hold at once; a single
+ * larger publish still goes alone. Bounds what a connection keeps in memory beyond its queued frames.
+ */
+export const MAX_PIPELINED_PUBLISH_BYTES = 1024 * 1024;
+
+/** The answers a connection is owed, in frame order: each sent after the one before it. */
+interface AnswerQueue {
+  /** Pending answers, oldest first; each settles after its predecessor. */
+  readonly answers: Promise<void>[];
+  /** Bytes of data of the publishes among them. */
+  bytes: number;
+}
 
 /** What a {@link TopicService} is built from. */
 export interface TopicServiceOptions {
@@ -56,7 +78,12 @@ export interface TopicStats {
  * - `publish`: write permission, size limit, the user's storage quota, `store.append` with the
  *   clientId (a duplicate is answered with the original seq and not fanned out again),
  *   `published`, then the change is announced on the {@link ChangeFeed}, from which every group
- *   of the topic emits it.
+ *   of the topic emits it. Publishes are pipelined: `handle` resolves as soon as the append was
+ *   handed to the store (which numbers a topic's appends in call order), so the connection's next
+ *   publish joins the same group commit; the `published` answers still go out in frame order,
+ *   each after its commit ({@link TopicService.settled} tells the connection when they are all
+ *   out). At most {@link MAX_PIPELINED_PUBLISHES} (and {@link MAX_PIPELINED_PUBLISH_BYTES}) wait
+ *   per connection.
  * - `history`: read permission, then one page of older changes ({@link readHistory}), sent once
  *   the socket drained below its send-buffer bound.
  */
@@ -70,6 +97,8 @@ export class TopicService {
   /** Connections that went away: a history answer waiting for their socket to drain gives up. */
   readonly #gone = new WeakSet<TopicPeer>();
   readonly #quota: PublishQuota;
+  /** Answers owed per connection, while any is pending. */
+  readonly #owed = new Map<TopicPeer, AnswerQueue>();
   #subscriptions = 0;
 
   /** @param options - store, feed, permissions, logger, limits */
@@ -98,6 +127,8 @@ export class TopicService {
    * @param message - `subscribe`, `unsubscribe` or `publish`
    */
   handle(connection: TopicPeer, message: TopicMessage): void | Promise<void> {
+    // A frame that waited for earlier answers may run after its socket closed: nothing to do.
+    if (this.#gone.has(connection)) return;
     switch (message.type) {
       case 'subscribe':
         return this.#subscribe(connection, message);
@@ -108,6 +139,17 @@ export class TopicService {
       case 'history':
         return this.#history(connection, message);
     }
+  }
+
+  /**
+   * Resolves once every answer to the topic messages `connection` sent so far went out, or
+   * `undefined` when none is pending: a connection awaits it before it answers any frame of its
+   * own (`pong`, `token-updated`, errors), so that answers keep the frames' order.
+   *
+   * @param connection - the sender
+   */
+  settled(connection: TopicPeer): Promise<void> | undefined {
+    return this.#owed.get(connection)?.answers.at(-1);
   }
 
   /**
@@ -182,36 +224,85 @@ export class TopicService {
     if (subscription !== undefined) this.#detach(connection, topic, subscription);
   }
 
-  async #publish(connection: TopicPeer, { id, topic, clientId, data }: PublishMessage): Promise<void> {
+  #publish(connection: TopicPeer, message: PublishMessage): void | Promise<void> {
+    const owed = this.#owed.get(connection);
+    if (
+      owed === undefined ||
+      (owed.answers.length < MAX_PIPELINED_PUBLISHES && owed.bytes < MAX_PIPELINED_PUBLISH_BYTES)
+    )
+      return this.#startPublish(connection, message);
+    // Full: wait for the oldest answer (this frame, and the socket's next ones, wait meanwhile).
+    return owed.answers[0]?.then(() => this.#startPublish(connection, message));
+  }
+
+  /** Checks a publish and hands it to the store; its answer is queued behind the connection's earlier ones. */
+  #startPublish(connection: TopicPeer, { id, topic, clientId, data }: PublishMessage): void {
     const session = connection.session;
     if (session === undefined) return;
+    const refuse = (code: SessionErrorCode, message: string): void =>
+      this.#answer(connection, 0, () => connection.sendError(id, code, message));
     if (!this.#options.access.canWrite(topic, session)) {
-      return connection.sendError(id, 'FORBIDDEN', `not allowed to publish to topic ${JSON.stringify(topic)}`);
+      return refuse('FORBIDDEN', `not allowed to publish to topic ${JSON.stringify(topic)}`);
     }
     // Parsed from JSON, so only nesting deeper than the stack allows can fail here.
     const measured = measureJson(data);
-    if (!measured.ok) return connection.sendError(id, 'BAD_MESSAGE', '"data" is nested too deeply');
+    if (!measured.ok) return refuse('BAD_MESSAGE', '"data" is nested too deeply');
     const { bytes } = measured;
     if (bytes > this.#options.maxChangeBytes) {
-      return connection.sendError(
-        id,
+      return refuse(
         'PAYLOAD_TOO_LARGE',
         `"data" is ${bytes} bytes of JSON; the limit is ${this.#options.maxChangeBytes}`,
       );
     }
     if (!this.#quota.take(session.userId, bytes)) {
-      return connection.sendError(id, 'RATE_LIMITED', 'storage quota exceeded: publish less data per second');
+      return refuse('RATE_LIMITED', 'storage quota exceeded: publish less data per second');
     }
-    let result;
-    try {
-      result = await this.#options.store.append(topic, data, { clientId });
-    } catch (error) {
-      this.#options.logger.error(`topic ${JSON.stringify(topic)}: append failed: ${String(error)}`);
-      return connection.sendError(id, 'INTERNAL', 'the topic store failed; retrying may work');
+    // Called now, in frame order: the store numbers a topic's appends in call order.
+    const appended = this.#options.store.append(topic, data, { clientId });
+    this.#answer(connection, bytes, async () => {
+      let result;
+      try {
+        result = await appended;
+      } catch (error) {
+        this.#options.logger.error(`topic ${JSON.stringify(topic)}: append failed: ${String(error)}`);
+        return connection.sendError(id, 'INTERNAL', 'the topic store failed; retrying may work');
+      }
+      const { change, duplicate } = result;
+      connection.send({ type: 'published', id, topic, seq: change.seq, duplicate });
+      if (!duplicate) this.#stored(change);
+    });
+  }
+
+  /**
+   * Sends an answer after the connection's earlier ones: at once when none is pending and `send`
+   * is synchronous, else queued.
+   *
+   * @param connection - who is answered
+   * @param bytes - data bytes the answer holds until it is sent
+   * @param send - sends the answer (after awaiting what it needs)
+   */
+  #answer(connection: TopicPeer, bytes: number, send: () => void | Promise<void>): void {
+    let owed = this.#owed.get(connection);
+    const previous = owed?.answers.at(-1);
+    let sent: void | Promise<void>;
+    if (previous === undefined) {
+      sent = send();
+      if (!(sent instanceof Promise)) return;
+    } else {
+      sent = previous.then(send);
     }
-    const { change, duplicate } = result;
-    connection.send({ type: 'published', id, topic, seq: change.seq, duplicate });
-    if (!duplicate) this.#stored(change);
+    if (owed === undefined) this.#owed.set(connection, (owed = { answers: [], bytes: 0 }));
+    const queue = owed;
+    queue.bytes += bytes;
+    const done = sent
+      .catch((error: unknown) => this.#options.logger.error(`publish answer failed: ${String(error)}`))
+      .finally(() => {
+        // Answers settle in order: the one settling is the oldest.
+        void queue.answers.shift();
+        queue.bytes -= bytes;
+        if (queue.answers.length === 0 && this.#owed.get(connection) === queue) this.#owed.delete(connection);
+      });
+    queue.answers.push(done);
   }
 
   async #history(connection: TopicPeer, request: HistoryRequestMessage): Promise<void> {

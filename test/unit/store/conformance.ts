@@ -163,6 +163,33 @@ export function describeTopicStoreConformance(
       for (const change of changes) expect(change.data).toEqual(bySeq.get(change.seq));
     });
 
+    it('numbers appends to one topic in the order they were called, however many are pending at once', async () => {
+      const { store } = await openStore();
+      // A connection's pipelined publishes rely on it: its publishes' seqs ascend in send order.
+      const results = await Promise.all(
+        Array.from({ length: 300 }, (_, i) => store.append(`t${i % 3}`, { i }, { clientId: `c-${i}` })),
+      );
+      results.forEach((result, i) => expect(result.change.seq).toBe(Math.floor(i / 3) + 1));
+    });
+
+    it('stores a clientId repeated among concurrent appends once, whatever else is pending beside it', async () => {
+      const { store } = await openStore();
+      const results = await Promise.all([
+        store.append('t', 'first', { clientId: 'same' }),
+        store.append('t', 'other', { clientId: 'other' }),
+        store.append('t', 'second', { clientId: 'same' }),
+        store.append('u', 'elsewhere', { clientId: 'same' }),
+      ]);
+      expect(results.map((r) => [r.change.topic, r.change.seq, r.duplicate])).toEqual([
+        ['t', 1, false],
+        ['t', 2, false],
+        ['t', 1, true],
+        ['u', 1, false],
+      ]);
+      expect(results[2]!.change.data).toBe('first');
+      expect(seqs(await store.read('t', 0, 10))).toEqual([1, 2]);
+    });
+
     it('round-trips JSON data: nested objects, arrays, unicode, null and edge-case numbers and keys', async () => {
       const { store } = await openStore();
       const values: JsonValue[] = [
@@ -289,6 +316,19 @@ export function describeTopicStoreConformance(
         duplicate: false,
         change: { seq: 9 },
       });
+    });
+
+    it('applies retention to appends that are pending together, and forgets the trimmed clientIds', async () => {
+      const { store } = await openStore({ retention: { maxChanges: 5 } });
+      await Promise.all(Array.from({ length: 40 }, (_, i) => store.append(`t${i % 2}`, i, { clientId: `c-${i}` })));
+      expect(seqs(await store.read('t0', 0, 100))).toEqual([16, 17, 18, 19, 20]);
+      expect(seqs(await store.read('t1', 0, 100))).toEqual([16, 17, 18, 19, 20]);
+      const [retained, trimmed] = await Promise.all([
+        store.append('t0', 'again', { clientId: 'c-38' }), // seq 20 of t0, retained
+        store.append('t0', 'again', { clientId: 'c-0' }), // seq 1 of t0, trimmed
+      ]);
+      expect([retained.duplicate, retained.change.seq]).toEqual([true, 20]);
+      expect([trimmed.duplicate, trimmed.change.seq]).toEqual([false, 21]);
     });
 
     it('keeps at most about retention.maxBytes per topic, but always the newest change', async () => {

@@ -67,4 +67,64 @@ describe('openLmdbTopicStore', () => {
     expect(last.map((change) => change.data)).toEqual(Array.from({ length: 10 }, (_, i) => ({ n: total - 9 + i })));
     await store.close();
   });
+
+  it('rejects only the append that fails inside a batch; the others of its batch are stored, in order', async () => {
+    const path = await freshDir();
+    // A record no store could have written: trimming it (retention keeps 1) throws while the
+    // batch is applied, so the transaction is rolled back and written again without that append.
+    const root = open({ path, noSubdir: false });
+    await root.openDB<number, string>({ name: 'meta', encoding: 'json' }).put('format', LMDB_STORE_FORMAT);
+    await root.openDB<string, [string, number]>({ name: 'changes', encoding: 'string' }).put(['broken', 1], 'not json');
+    await root.close();
+    const store = await openLmdbTopicStore({ path, retention: { maxChanges: 1 } });
+    const [before, broken, after] = await Promise.allSettled([
+      store.append('good', 'a', { clientId: 'c-a' }),
+      store.append('broken', 'b', { clientId: 'c-b' }),
+      store.append('good', 'c', { clientId: 'c-c' }),
+    ]);
+    expect(broken.status).toBe('rejected');
+    expect(before).toMatchObject({ status: 'fulfilled', value: { change: { seq: 1 }, duplicate: false } });
+    expect(after).toMatchObject({ status: 'fulfilled', value: { change: { seq: 2 }, duplicate: false } });
+    expect(await store.head('broken')).toBe(1);
+    expect((await store.read('good', 0, 10)).map((c) => c.data)).toEqual(['c']); // retention: 1
+    // Nothing of the failed append was kept: its clientId is unknown.
+    expect((await store.append('good', 'again', { clientId: 'c-b' })).duplicate).toBe(false);
+    await store.close();
+  });
+
+  it('commits concurrent appends to many topics in few transactions, each topic gap-free across reopen', async () => {
+    const path = await freshDir();
+    const store = await openLmdbTopicStore({ path });
+    const rounds = 5;
+    for (let round = 0; round < rounds; round++) {
+      await Promise.all(
+        Array.from({ length: 500 }, (_, i) =>
+          store.append(`topic-${i % 50}`, { round, i }, { clientId: `${round}-${i}` }),
+        ),
+      );
+    }
+    await store.close();
+    const reopened = await openLmdbTopicStore({ path });
+    for (let t = 0; t < 50; t++) {
+      const changes = await reopened.read(`topic-${t}`, 0, 1000);
+      expect(changes.map((c) => c.seq)).toEqual(Array.from({ length: rounds * 10 }, (_, i) => i + 1));
+    }
+    // The heads it remembered between transactions are the database's: appends go on at head + 1.
+    expect((await reopened.append('topic-7', 'next')).change.seq).toBe(rounds * 10 + 1);
+    await reopened.close();
+  });
+
+  it('reads topic heads again when another writer committed in between', async () => {
+    const path = await freshDir();
+    const store = await openLmdbTopicStore({ path });
+    await store.append('shared', 'from the store');
+    // Another environment handle on the same directory writes seq 2 behind the store's back.
+    const other = open({ path, noSubdir: false });
+    await other
+      .openDB<string, [string, number]>({ name: 'changes', encoding: 'string' })
+      .put(['shared', 2], '{"publishedAt":1,"data":"other"}');
+    await other.close();
+    expect((await store.append('shared', 'after')).change.seq).toBe(3);
+    await store.close();
+  });
 });

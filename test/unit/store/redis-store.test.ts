@@ -97,6 +97,41 @@ if (missing !== undefined) {
       }
     });
 
+    it('rejects only the appends of a topic whose script call fails; the rest of the pipelined batch is stored', async () => {
+      const keyPrefix = `fail-${randomUUID()}:`;
+      const store = await open(keyPrefix);
+      const client = new Redis(redis.url);
+      try {
+        // Not a stream: the append script of this topic fails with WRONGTYPE.
+        await client.set(`${keyPrefix}topic:{broken}:log`, 'not a stream');
+        const results = await Promise.allSettled([
+          store.append('ok', 1, { clientId: 'c-1' }),
+          store.append('broken', 2, { clientId: 'c-2' }),
+          store.append('ok', 3, { clientId: 'c-3' }),
+          store.append('broken', 4),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+        expect((await store.read('ok', 0, 10)).map((c) => [c.seq, c.data])).toEqual([
+          [1, 1],
+          [2, 3],
+        ]);
+      } finally {
+        client.disconnect();
+      }
+    });
+
+    it('splits a large batch of one topic into several script calls, keeping the order and the dedup across them', async () => {
+      const store = await open();
+      const results = await Promise.all(
+        Array.from({ length: 300 }, (_, i) => store.append('big', i, { clientId: `c-${i % 250}` })),
+      );
+      expect(results.slice(0, 250).map((r) => r.change.seq)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+      expect(results.slice(250).map((r) => [r.duplicate, r.change.seq])).toEqual(
+        Array.from({ length: 50 }, (_, i) => [true, i + 1]),
+      );
+      expect(await store.head('big')).toBe(250);
+    });
+
     it('refuses a URL that is not redis:// with a TypeError, and an unreachable Redis with an Error', async () => {
       await expect(openRedisTopicStore({ url: 'http://127.0.0.1:1' })).rejects.toBeInstanceOf(TypeError);
       await expect(openRedisTopicStore({ url: 'redis://127.0.0.1:1' })).rejects.toThrow(/cannot connect to Redis/);
