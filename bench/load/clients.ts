@@ -9,7 +9,7 @@ export interface LoadSessions {
   readonly sockets: WebSocket[];
   /** Frames received by all sockets after setup (the broadcast deliveries). */
   readonly counter: { received: number };
-  /** Sockets that failed to open or to get through hello/subscribe. */
+  /** Sockets that failed to open or to get through hello (and subscribe). */
   readonly failures: number;
   /** Wall time to open (and set up) all of them. */
   readonly elapsedMs: number;
@@ -26,75 +26,120 @@ export interface OpenOptions {
   count: number;
   /** Sockets being set up at once. */
   concurrency: number;
-  /** Token per socket, for the real protocol; `undefined` opens bare sockets. */
-  token?: (i: number) => Promise<string>;
-  /** Topic every session subscribes to (real protocol only). */
-  topic: string;
+  /** Token per socket: each socket sends `hello` and waits for `welcome`; `undefined` opens bare sockets. */
+  token?: (i: number) => string;
   /** Gives up on one socket after this long. */
   timeoutMs: number;
 }
 
-/** Opens `count` sockets; with `token`, each completes `hello` → `welcome` and `subscribe` → `subscribed`. */
+/** Runs `task(i)` for i = 0…count-1, at most `concurrency` at once. */
+async function forEachLimited(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+/**
+ * Sends `frame` (unless `undefined`) and resolves with the first frame answered whose `type` is
+ * `expected`; rejects on another type, a close or the timeout.
+ */
+function exchange(ws: WebSocket, frame: string | undefined, expected: string, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`no ${expected} in time`)), timeoutMs);
+    const done = (error?: Error): void => {
+      clearTimeout(timer);
+      ws.off('message', onMessage);
+      ws.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onMessage = (raw: Buffer): void => {
+      const { type } = JSON.parse(raw.toString()) as { type: string };
+      done(
+        type === expected ? undefined : new Error(`${type} instead of ${expected}: ${raw.toString().slice(0, 200)}`),
+      );
+    };
+    const onClose = (): void => done(new Error(`closed before ${expected}`));
+    ws.on('message', onMessage);
+    ws.once('close', onClose);
+    if (frame !== undefined) ws.send(frame);
+  });
+}
+
+/** The `hello` frame of a load session. */
+export function helloFrame(token: string): string {
+  return JSON.stringify({ type: 'hello', protocol: 1, token, sessionId: randomUUID() });
+}
+
+/**
+ * Opens `count` sockets; with `token`, each completes upgrade → `hello` → `welcome` (what the
+ * connect rate measures). Failed sockets are counted and terminated.
+ */
 export async function openSessions(options: OpenOptions): Promise<LoadSessions> {
   const sockets: WebSocket[] = [];
   const counter = { received: 0 };
-  const count = (): void => {
-    counter.received++;
-  };
   let failures = 0;
-  let next = 0;
   const started = performance.now();
 
   const openOne = async (i: number): Promise<void> => {
-    const token = options.token ? await options.token(i) : undefined;
     const ws = new WebSocket(options.urls[i % options.urls.length]!, { perMessageDeflate: false });
     sockets.push(ws);
     ws.on('error', () => {});
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('setup timed out')), options.timeoutMs);
-      const done = (error?: Error): void => {
-        clearTimeout(timer);
-        ws.off('message', onSetup);
-        if (error) return reject(error);
-        ws.on('message', count);
-        resolve();
-      };
-      const onSetup = (raw: Buffer): void => {
-        const message = JSON.parse(raw.toString()) as { type: string };
-        if (message.type === 'welcome') {
-          ws.send(JSON.stringify({ type: 'subscribe', id: 1, topic: options.topic, after: 0 }));
-        } else if (message.type === 'subscribed') {
-          done();
-        } else {
-          done(new Error(`unexpected ${message.type} during setup`));
-        }
-      };
-      ws.once('close', () => done(new Error('closed during setup')));
-      ws.once('open', () => {
-        if (token === undefined) return done();
-        ws.on('message', onSetup);
-        ws.send(JSON.stringify({ type: 'hello', protocol: 1, token, sessionId: randomUUID() }));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('upgrade timed out')), options.timeoutMs);
+        ws.once('open', () => (clearTimeout(timer), resolve()));
+        ws.once('close', () => (clearTimeout(timer), reject(new Error('closed during the upgrade'))));
       });
-    }).catch(() => {
+      if (options.token !== undefined) await exchange(ws, helloFrame(options.token(i)), 'welcome', options.timeoutMs);
+    } catch {
       failures++;
       ws.terminate();
-    });
+    }
   };
 
-  const worker = async (): Promise<void> => {
-    while (next < options.count) await openOne(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, worker));
+  await forEachLimited(options.count, options.concurrency, openOne);
   return {
     sockets,
     counter,
-    failures,
+    get failures() {
+      return failures;
+    },
     elapsedMs: performance.now() - started,
     open: () => sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length,
     terminate: () => {
       for (const ws of sockets) ws.terminate();
     },
   };
+}
+
+/**
+ * Subscribes every open socket to `topic` (`subscribe` → `subscribed`), then counts every frame
+ * each receives in `sessions.counter` without parsing it.
+ */
+export async function subscribeAll(
+  sessions: LoadSessions,
+  topic: string,
+  concurrency: number,
+  timeoutMs: number,
+): Promise<void> {
+  const open = sessions.sockets.filter((ws) => ws.readyState === WebSocket.OPEN);
+  const frame = JSON.stringify({ type: 'subscribe', id: 1, topic, after: 0 });
+  await forEachLimited(open.length, concurrency, async (i) => {
+    const ws = open[i]!;
+    await exchange(ws, frame, 'subscribed', timeoutMs).catch(() => ws.terminate());
+  });
+  countFrames(sessions);
+}
+
+/** Counts every frame the open sockets receive from now on in `sessions.counter` (bare sockets). */
+export function countFrames(sessions: LoadSessions): void {
+  const count = (): void => {
+    sessions.counter.received++;
+  };
+  for (const ws of sessions.sockets) if (ws.readyState === WebSocket.OPEN) ws.on('message', count);
 }
 
 /** Options of {@link broadcast}. */
@@ -138,7 +183,7 @@ export async function broadcast(options: BroadcastOptions): Promise<BroadcastRes
     ws.once('error', reject);
   });
   if (options.token !== undefined) {
-    ws.send(JSON.stringify({ type: 'hello', protocol: 1, token: options.token, sessionId: randomUUID() }));
+    ws.send(helloFrame(options.token));
     await new Promise<void>((resolve, reject) =>
       ws.once('message', (raw: Buffer) =>
         (JSON.parse(raw.toString()) as { type: string }).type === 'welcome'

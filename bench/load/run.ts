@@ -1,18 +1,23 @@
 // Server load run (spec §10 "Server"): `npx tsx bench/load/run.ts [--quick]` after `npm run build`.
 //
-// Opens N sessions speaking the real protocol (hello with a minted token, subscribe) against
-// - a bare `ws` server that only broadcasts (the baseline, bench/load/bare-server.ts),
+// Opens N sessions speaking the real protocol (hello with a minted token, then subscribe) against
+// - a bare `ws` server that only broadcasts (the broadcast baseline, bench/load/bare-server.ts),
 // - one reference-server process (the built CLI) with the in-memory store,
 // - one process with the Redis store, and
 // - three processes with Redis behind nginx (round-robin),
 // then broadcasts the same payloads from one more socket and prints one table: sessions held,
 // connect rate, server RSS per session, and broadcast deliveries per second (and the ratio to the
-// bare server of the same run). Everything runs on 127.0.0.1, is bounded in count and time, and
-// stops by itself. `--quick` (CI smoke) uses 500 sessions.
+// bare server of the same run). The connect rate (upgrade → hello → welcome) is also compared in
+// interleaved rounds with the bare server verifying the same JWT with jose (`--jwt-secret`), the
+// fair baseline: every session of both pays one HS256 verification. Everything runs on 127.0.0.1,
+// is bounded in count and time, and stops by itself. `--quick` (CI smoke) uses 500 sessions;
+// `--sessions N`; `--cpu-prof DIR` writes a V8 CPU profile of each server process there
+// (read it with bench/load/profile-summary.ts).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTokenMinter } from '../../src/testing/mint-token.ts';
@@ -23,11 +28,23 @@ import {
   startRedis,
   startServerProcess,
   type HealthStats,
+  type ListeningProcess,
   type ServerProcess,
 } from '../../test/unit/scale-out/services.ts';
-import { broadcast, openSessions, type LoadSessions } from './clients.ts';
+import { broadcast, countFrames, openSessions, subscribeAll, type LoadSessions } from './clients.ts';
+import { cpuMs, formatCount, formatRatio, openFilesLimit, printTable, rssKiB } from './process-stats.ts';
 
 const quick = process.argv.includes('--quick');
+const profileIndex = process.argv.indexOf('--cpu-prof');
+const profileDir = profileIndex > 0 ? process.argv[profileIndex + 1] : undefined;
+/** Node flags of the server processes (a CPU profile with `--cpu-prof DIR`). */
+const serverNodeArgs = (name: string): string[] =>
+  profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir, name)];
+
+const sum = (pids: number[], read: (pid: number) => number): number =>
+  pids.reduce((total, pid) => total + read(pid), 0);
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1] ?? Number.NaN;
+
 /** Open files this run needs: every session is a socket here, and one in a server (two in nginx). */
 const WANTED_OPEN_FILES = quick ? 8_192 : 65_536;
 const RAISED_ENV = 'SHARED_SESSION_LOAD_ULIMIT';
@@ -51,47 +68,23 @@ if (process.platform === 'linux' && process.env[RAISED_ENV] === undefined && ope
   await main();
 }
 
-function openFilesLimit(): number {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('Max open files'));
-    return Number(line?.split(/\s+/)[3] ?? Infinity);
-  } catch {
-    return Infinity;
-  }
-}
-
-/** User + system CPU time of a process in ms (`/proc/<pid>/stat`, clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may contain spaces) start at index 2 of the rest.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
-
-function rssKiB(pid: number): number {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
 interface Row {
   scenario: string;
   held: string;
+  /** Sessions per second through upgrade → hello → welcome (bare: the upgrade alone). */
   connectRate: number;
   rssPerSession: number;
   deliveries: number;
   /** Deliveries per CPU-second of the server processes during the broadcast. */
   perCpuSecond: number;
   complete: boolean;
+}
+
+/** One interleaved round of the connect comparison. */
+interface ConnectRound {
+  perSecond: number;
+  /** Sessions per CPU-second of the server while they connected. */
+  perCpuSecond: number;
 }
 
 async function main(): Promise<void> {
@@ -103,7 +96,9 @@ async function main(): Promise<void> {
   const balancedSessions = Math.min(sessions, Math.floor((limit - 1_000) / 2));
   const changes = quick ? 50 : 100;
   const payloadBytes = 200;
-  const budgetMs = quick ? 90_000 : 240_000;
+  const connectRounds = quick ? 3 : 5;
+  const connectSessions = Math.min(sessions, quick ? 500 : 2_000);
+  const budgetMs = quick ? 120_000 : 300_000;
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const cli = `${root}dist/server/cli.js`;
   if (!existsSync(cli)) {
@@ -132,8 +127,34 @@ async function main(): Promise<void> {
   const publisherToken = await mint({ sub: 'publisher', roles: ['user'], expiresIn: 3_600 });
   const rows: Row[] = [];
   const topic = 'load:broadcast';
+  const startBare = (verify: boolean): Promise<ListeningProcess> =>
+    startListeningProcess(
+      verify ? 'bare ws + jose' : 'bare ws',
+      process.execPath,
+      [
+        ...process.execArgv,
+        ...serverNodeArgs(verify ? 'bare-jose' : 'bare'),
+        fileURLToPath(new URL('./bare-server.ts', import.meta.url)),
+        ...(verify ? ['--jwt-secret', secret] : []),
+      ],
+      /listening on (ws:\/\/127\.0\.0\.1:\d+)/,
+    );
 
-  /** Connects, holds, measures memory, broadcasts; `pids` are the server processes to measure. */
+  /** Opens `count` sessions (upgrade → hello → welcome when `real`) and reads the servers' CPU meanwhile. */
+  const connect = async (urls: string[], pids: number[], real: boolean, count: number) => {
+    const cpuBefore = sum(pids, cpuMs);
+    const clients = await openSessions({
+      urls,
+      count,
+      concurrency: 200,
+      timeoutMs: 30_000,
+      ...(real && { token: (i: number) => tokens[i]! }),
+    });
+    const cpu = sum(pids, cpuMs) - cpuBefore;
+    return { clients, round: { perSecond: (count / clients.elapsedMs) * 1000, perCpuSecond: (count / cpu) * 1000 } };
+  };
+
+  /** Connects, subscribes, holds, measures memory, broadcasts; `pids` are the server processes to measure. */
   const measure = async (
     scenario: string,
     urls: string[],
@@ -144,22 +165,18 @@ async function main(): Promise<void> {
     count = sessions,
   ): Promise<void> => {
     const phase = performance.now();
-    const rssBefore = pids.reduce((sum, pid) => sum + rssKiB(pid), 0);
+    const rssBefore = sum(pids, rssKiB);
     let clients: LoadSessions | undefined;
     try {
-      clients = await openSessions({
-        urls,
-        count,
-        concurrency: 200,
-        topic,
-        timeoutMs: 30_000,
-        ...(real && { token: (i: number) => Promise.resolve(tokens[i]!) }),
-      });
+      const connected = await connect(urls, pids, real, count);
+      clients = connected.clients;
+      if (real) await subscribeAll(clients, topic, 200, 30_000);
+      else countFrames(clients);
       await sleep(1_000); // hold
       const open = clients.open();
-      const serverSessions = health ? (await health()).reduce((sum, h) => sum + h.sessions, 0) : open;
-      const rssAfter = pids.reduce((sum, pid) => sum + rssKiB(pid), 0);
-      const cpuBefore = pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+      const serverSessions = health ? (await health()).reduce((total, h) => total + h.sessions, 0) : open;
+      const rssAfter = sum(pids, rssKiB);
+      const cpuBefore = sum(pids, cpuMs);
       const result = await broadcast({
         url: publishUrl,
         ...(real && { token: publisherToken }),
@@ -171,11 +188,11 @@ async function main(): Promise<void> {
         expectedDeliveries: open * changes,
         timeoutMs: quick ? 20_000 : 30_000,
       });
-      const cpuSpent = pids.reduce((sum, pid) => sum + cpuMs(pid), 0) - cpuBefore;
+      const cpuSpent = sum(pids, cpuMs) - cpuBefore;
       rows.push({
         scenario,
         held: `${Math.min(open, serverSessions)}/${count}${clients.failures ? ` (${clients.failures} failed)` : ''}`,
-        connectRate: (count / clients.elapsedMs) * 1000,
+        connectRate: connected.round.perSecond,
         rssPerSession: (rssAfter - rssBefore) / Math.max(1, open),
         deliveries: result.perSecond,
         perCpuSecond: (result.deliveries / cpuSpent) * 1000,
@@ -195,20 +212,41 @@ async function main(): Promise<void> {
     }
   };
 
+  const connectRows: { baseline: ConnectRound[]; shared: ConnectRound[] } = { baseline: [], shared: [] };
   try {
-    // 1. Bare ws.
-    const bare = await startListeningProcess(
-      'bare ws',
-      process.execPath,
-      [...process.execArgv, fileURLToPath(new URL('./bare-server.ts', import.meta.url))],
-      /listening on (ws:\/\/127\.0\.0\.1:\d+)/,
+    // 1. The connect rate, interleaved: bare ws verifying the same JWT vs one reference-server process.
+    const verifying = await startBare(true);
+    stops.push(() => verifying.stop());
+    const connecting = await startServerProcess({ cli, secret, nodeArgs: serverNodeArgs('connect') });
+    stops.push(() => connecting.stop());
+    for (let round = 0; round < connectRounds; round++) {
+      const pairs: Array<[ListeningProcess | ServerProcess, ConnectRound[]]> = [
+        [verifying, connectRows.baseline],
+        [connecting, connectRows.shared],
+      ];
+      for (const [server, results] of round % 2 === 0 ? pairs : pairs.reverse()) {
+        const { clients, round: result } = await connect([server.url], [server.pid], true, connectSessions);
+        if (clients.failures > 0) console.log(`  connect round ${round + 1}: ${clients.failures} sessions failed`);
+        clients.terminate();
+        results.push(result);
+        await sleep(300); // let the server close them before the next round
+      }
+    }
+    const last = (results: ConnectRound[]) => results.at(-1)!.perSecond.toFixed(0);
+    console.log(
+      `  connect, ${connectRounds} interleaved rounds of ${connectSessions}: bare ws + jose ${connectRows.baseline.map((r) => r.perSecond.toFixed(0)).join(', ')}; ` +
+        `shared-session ${connectRows.shared.map((r) => r.perSecond.toFixed(0)).join(', ')} sessions/s (last ${last(connectRows.shared)})`,
     );
+    await stopAll();
+
+    // 2. Bare ws: the broadcast baseline.
+    const bare = await startBare(false);
     stops.push(() => bare.stop());
     await measure('bare ws server (baseline)', [bare.url], bare.url, [bare.pid], false);
     await stopAll();
 
-    // 2. One process, in-memory store.
-    const single = await startServerProcess({ cli, secret });
+    // 3. One process, in-memory store.
+    const single = await startServerProcess({ cli, secret, nodeArgs: serverNodeArgs('memory') });
     stops.push(() => single.stop());
     await measure('shared-session, 1 process, memory', [single.url], single.url, [single.pid], true, async () => [
       await single.health(),
@@ -219,7 +257,7 @@ async function main(): Promise<void> {
     if (missing !== undefined) {
       console.log(`  Redis scenarios skipped: ${missing}`);
     } else {
-      // 3. One process, Redis.
+      // 4. One process, Redis.
       const redis = await startRedis();
       stops.push(() => redis.stop());
       const withRedis = await startServerProcess({ cli, secret, redisUrl: redis.url, keyPrefix: 'load-1:' });
@@ -234,7 +272,7 @@ async function main(): Promise<void> {
       );
       await withRedis.stop();
 
-      // 4. Three processes, Redis, nginx round-robin.
+      // 5. Three processes, Redis, nginx round-robin.
       const three: ServerProcess[] = [];
       for (let i = 0; i < 3; i++) {
         const p = await startServerProcess({ cli, secret, redisUrl: redis.url, keyPrefix: 'load-3:' });
@@ -259,56 +297,91 @@ async function main(): Promise<void> {
     clearTimeout(watchdog);
   }
 
-  printTable(rows, sessions);
+  printTables(rows, connectRows, sessions, connectSessions);
 }
 
-function printTable(rows: Row[], sessions: number): void {
+function printTables(
+  rows: Row[],
+  connect: { baseline: ConnectRound[]; shared: ConnectRound[] },
+  sessions: number,
+  connectSessions: number,
+): void {
   const bare = rows.find((r) => r.scenario.startsWith('bare'));
   const single = rows.find((r) => r.scenario.includes('1 process, memory'));
   const three = rows.find((r) => r.scenario.includes('3 processes'));
-  const ratio = (value: number, base: number | undefined) =>
-    base === undefined || !Number.isFinite(value / base) ? '–' : `${(value / base).toFixed(2)}×`;
-  const count = (n: number) => Math.round(n).toLocaleString('en-US');
-  const header = [
-    'scenario',
-    'sessions held',
-    'connect /s',
-    'RSS/session',
-    'deliveries/s',
-    'vs bare',
-    'deliveries/server CPU-s',
-    'vs bare',
-  ];
-  const lines = rows.map((r) => [
-    r.scenario,
-    r.held,
-    count(r.connectRate),
-    Number.isFinite(r.rssPerSession) ? `${r.rssPerSession.toFixed(1)} KiB` : '–',
-    `${count(r.deliveries)}${r.complete ? '' : ' (incomplete)'}`,
-    ratio(r.deliveries, bare?.deliveries),
-    count(r.perCpuSecond),
-    ratio(r.perCpuSecond, bare?.perCpuSecond),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const format = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log('');
-  console.log(format(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const line of lines) console.log(format(line));
-  console.log('');
-  console.log(
-    `targets (spec §10): ${sessions} sessions held on one process; broadcast ≥ 0.70× bare ws` +
-      (single && bare
-        ? ` (1 process: ${ratio(single.deliveries, bare.deliveries)} wall, ${ratio(single.perCpuSecond, bare.perCpuSecond)} per CPU-second)`
-        : '') +
-      (single && three
-        ? `; 3 processes behind nginx vs 1 process: ${ratio(three.deliveries, single.deliveries)} wall, ` +
-          `${ratio(three.perCpuSecond, single.perCpuSecond)} per server CPU-second`
-        : ''),
+  printTable(
+    [
+      'scenario',
+      'sessions held',
+      'connect /s',
+      'RSS/session',
+      'deliveries/s',
+      'vs bare',
+      'deliveries/server CPU-s',
+      'vs bare',
+    ],
+    rows.map((r) => [
+      r.scenario,
+      r.held,
+      formatCount(r.connectRate),
+      Number.isFinite(r.rssPerSession) ? `${r.rssPerSession.toFixed(1)} KiB` : '–',
+      `${formatCount(r.deliveries)}${r.complete ? '' : ' (incomplete)'}`,
+      formatRatio(r.deliveries, bare?.deliveries),
+      formatCount(r.perCpuSecond),
+      formatRatio(r.perCpuSecond, bare?.perCpuSecond),
+    ]),
   );
   console.log(
-    'deliveries/s: changes × receivers / time until the last receiver got the last change (the load clients share ' +
-      'the 2 cores, so this is bounded by them as much as by the server); per server CPU-second: the same deliveries ' +
+    `targets (spec §10): ${sessions} sessions held on one process; broadcast ≥ 1.0× bare ws per server CPU-second` +
+      (single && bare
+        ? ` (1 process: ${formatRatio(single.perCpuSecond, bare.perCpuSecond)} per CPU-second, ${formatRatio(single.deliveries, bare.deliveries)} wall)`
+        : '') +
+      (single && three
+        ? `; 3 processes behind nginx vs 1 process: ${formatRatio(three.deliveries, single.deliveries)} wall, ` +
+          `${formatRatio(three.perCpuSecond, single.perCpuSecond)} per server CPU-second`
+        : ''),
+  );
+  const ratios = (pick: (r: ConnectRound) => number) =>
+    median(connect.shared.map((r, i) => pick(r) / pick(connect.baseline[i]!)));
+  printTable(
+    [
+      'connect (upgrade → hello → welcome)',
+      'sessions/s',
+      'vs bare + jose',
+      'target',
+      'sessions/server CPU-s',
+      'vs bare + jose',
+    ],
+    [
+      [
+        'bare ws + jose (baseline)',
+        formatCount(median(connect.baseline.map((r) => r.perSecond))),
+        '1.00×',
+        '',
+        formatCount(median(connect.baseline.map((r) => r.perCpuSecond))),
+        '1.00×',
+      ],
+      [
+        'shared-session, 1 process, memory',
+        formatCount(median(connect.shared.map((r) => r.perSecond))),
+        formatRatio(
+          ratios((r) => r.perSecond),
+          1,
+        ),
+        '≥ 0.80×',
+        formatCount(median(connect.shared.map((r) => r.perCpuSecond))),
+        formatRatio(
+          ratios((r) => r.perCpuSecond),
+          1,
+        ),
+      ],
+    ],
+  );
+  console.log(
+    `connect: medians of ${connect.shared.length} interleaved rounds of ${connectSessions} sessions (200 opening at once); ` +
+      '"vs" is the median of the per-round ratios. Both servers verify the same HS256 token with jose. ' +
+      'deliveries/s: changes × receivers / time until the last receiver got the last change (the load clients share ' +
+      'the cores, so this is bounded by them as much as by the server); per server CPU-second: the same count ' +
       'divided by the user+system CPU the server processes spent meanwhile (nginx and redis-server not counted). ' +
       'RSS/session: growth of the server processes’ resident memory while the sessions connected.',
   );

@@ -1,4 +1,4 @@
-import { createPublicKey, KeyObject, type webcrypto } from 'node:crypto';
+import { createPublicKey, KeyObject, webcrypto } from 'node:crypto';
 import { errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions, type KeyInput } from 'jose';
 import { SessionError, TokenExpiredError, UnauthorizedError } from '../../errors/index.js';
 import { DEFAULT_ROLES_CLAIM, identityFromClaims, type TokenIdentity } from '../../shared/token-claims.js';
@@ -151,7 +151,7 @@ function resolveKey(
     if (!(secret instanceof Uint8Array) || secret.length === 0) {
       throw new TypeError('"auth.secret" must be a non-empty string or Uint8Array');
     }
-    return { key: secret, allowed: HMAC_ALGORITHMS };
+    return { key: hmacKeys(secret), allowed: HMAC_ALGORITHMS };
   }
   if (auth.jwksUrl !== undefined) {
     let url: URL;
@@ -178,6 +178,31 @@ function resolveKey(
   }
   // A Web Crypto CryptoKey; jose checks its algorithm against the token's.
   return { key: publicKey as KeyInput, allowed: ASYMMETRIC_ALGORITHMS };
+}
+
+/**
+ * The secret as one Web Crypto HMAC key per algorithm, imported on first use and kept: given the
+ * raw bytes, jose imports a key for every token it verifies (its cache holds CryptoKeys and key
+ * objects only), which was a sizeable share of a session's start. jose checks the token's `alg`
+ * against the allowed algorithms before it asks for the key, and the key's hash against `alg`.
+ *
+ * @param secret - the shared secret's bytes (copied: a caller's later change has no effect)
+ */
+function hmacKeys(secret: Uint8Array): JWTVerifyGetKey {
+  const raw = secret.slice();
+  const keys = new Map<string, Promise<webcrypto.CryptoKey>>();
+  return ({ alg }) => {
+    if (typeof alg !== 'string' || !HMAC_ALGORITHMS.includes(alg))
+      throw new errors.JOSEAlgNotAllowed(`"alg" ${alg} not allowed`);
+    let key = keys.get(alg);
+    if (key === undefined) {
+      const algorithm = { name: 'HMAC', hash: `SHA-${alg.slice(2)}` };
+      key = webcrypto.subtle.importKey('raw', raw, algorithm, false, ['verify']);
+      key.catch(() => keys.delete(alg)); // a failed import is tried again by the next token
+      keys.set(alg, key);
+    }
+    return key;
+  };
 }
 
 function resolveAlgorithms(requested: string[] | undefined, allowed: readonly string[]): string[] {
