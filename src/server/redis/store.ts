@@ -55,6 +55,8 @@ local maxChanges, maxBytes, maxAge = tonumber(ARGV[2]), tonumber(ARGV[3]), tonum
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local seq = 0
 if #last > 0 then seq = tonumber(string.match(last[1][1], '^%d+')) end
+local count = redis.call('XLEN', KEYS[1])
+local bytes = tonumber(redis.call('GET', KEYS[3]) or '0')
 local replies = {}
 for i = 5, #ARGV, 4 do
   local clientId, record, recordBytes, now = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
@@ -75,9 +77,12 @@ for i = 5, #ARGV, 4 do
     else
       redis.call('XADD', KEYS[1], id .. '-0', 'change', record, 'b', recordBytes)
     end
-    local bytes = redis.call('INCRBY', KEYS[3], recordBytes)
-    local count = redis.call('XLEN', KEYS[1])
+    bytes = bytes + tonumber(recordBytes)
+    count = count + 1
     while count > 1 do
+      local over = (maxChanges >= 0 and count > maxChanges) or (maxBytes >= 0 and bytes > maxBytes)
+      -- The oldest entry is read only when its age can decide, or when it must go.
+      if not over and maxAge < 0 then break end
       local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
       local fields = oldest[2]
       local old, size, cid = '', nil, nil
@@ -88,11 +93,10 @@ for i = 5, #ARGV, 4 do
       end
       size = size or string.len(old)
       local publishedAt = tonumber(string.match(old, '^{"publishedAt":([-%d.eE+]+)')) or now
-      local over = (maxChanges >= 0 and count > maxChanges) or (maxBytes >= 0 and bytes > maxBytes)
-        or (maxAge >= 0 and now - publishedAt > maxAge)
+      over = over or now - publishedAt > maxAge
       if not over then break end
       redis.call('XDEL', KEYS[1], oldest[1])
-      bytes = redis.call('DECRBY', KEYS[3], size)
+      bytes = bytes - size
       if cid and redis.call('HGET', KEYS[2], cid) == string.match(oldest[1], '^%d+') then
         redis.call('HDEL', KEYS[2], cid)
       end
@@ -103,6 +107,7 @@ for i = 5, #ARGV, 4 do
   end
   replies[#replies + 1] = reply
 end
+redis.call('SET', KEYS[3], bytes)
 return replies
 `;
 
