@@ -10,8 +10,9 @@ import type {
 import type { ChangeMessage, HistoryTrimmedMessage, ServerMessage } from '../protocol/messages.js';
 import { validateTopicName } from '../protocol/topic-name.js';
 import type { RequestBody } from './server-connection.js';
-import { newTopic, subKey, type HostTopic } from './host-topic.js';
-import { topicHistory } from './topic-history.js';
+import { newTopic, skipTrimmed, subKey, type HostTopic, type TabSubscription } from './host-topic.js';
+import { NextLink, topicHistory } from './topic-history.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import type { TopicCacheStore } from './topic-cache-store.js';
 
 /** Changes kept per topic (memory and IndexedDB) for late subscribers and offline starts. */
@@ -51,6 +52,8 @@ export class TopicSubscriptions {
   /** The user whose changes the in-memory windows hold (kept while no session runs). */
   #dataUser: string | undefined;
   #link: TopicLink | undefined;
+  /** History requests waiting for a socket. */
+  readonly #nextLink: NextLink<TopicLink>;
   #changesReceived = 0;
   #saveScheduled = false;
 
@@ -59,7 +62,13 @@ export class TopicSubscriptions {
    * @param delivery - how changes reach tabs
    * @param limit - changes cached per topic
    */
-  constructor(cache: Promise<TopicCacheStore>, delivery: TopicDelivery, limit = TOPIC_CACHE_LIMIT) {
+  constructor(
+    cache: Promise<TopicCacheStore>,
+    delivery: TopicDelivery,
+    limit = TOPIC_CACHE_LIMIT,
+    clock: Clock = systemClock,
+  ) {
+    this.#nextLink = new NextLink(clock);
     this.#cache = cache;
     this.#delivery = delivery;
     this.#limit = limit;
@@ -68,11 +77,8 @@ export class TopicSubscriptions {
   /** Counters for `inspect()`. */
   stats(): { topics: number; tabSubscriptions: number; changesReceived: number } {
     const topics = this.inspect();
-    return {
-      topics: topics.filter((topic) => topic.live).length,
-      tabSubscriptions: topics.reduce((sum, topic) => sum + topic.subscribers, 0),
-      changesReceived: this.#changesReceived,
-    };
+    const tabSubscriptions = topics.reduce((sum, topic) => sum + topic.subscribers, 0);
+    return { topics: topics.filter((t) => t.live).length, tabSubscriptions, changesReceived: this.#changesReceived };
   }
 
   /** The topics as `inspect()` reports them. */
@@ -166,12 +172,15 @@ export class TopicSubscriptions {
     const topic = this.#topics.get(request.topic);
     if (topic) await topic.loaded;
     const cached = topic && { window: topic.window, cursor: topic.cursor, live: topic.requestedAfter !== undefined };
-    return topicHistory(request, cached, this.#link);
+    if (!this.#userId)
+      throw new SessionError('NO_ACTIVE_SESSION', 'no session is running: call startSession(token) first');
+    return topicHistory(request, cached, () => (this.#link ? Promise.resolve(this.#link) : this.#nextLink.wait()));
   }
 
   /** A socket was authenticated: subscribe every topic after its cursor. */
   onConnected(link: TopicLink): void {
     this.#link = link;
+    this.#nextLink.open(link);
     for (const topic of this.#topics.values()) {
       topic.requestedAfter = undefined;
       this.#subscribeAtServer(topic);
@@ -230,19 +239,11 @@ export class TopicSubscriptions {
   onTrimmed(message: HistoryTrimmedMessage): void {
     const topic = this.#topics.get(message.topic);
     if (!topic || topic.requestedAfter === undefined) return;
-    const skipTo = message.first - 1;
-    if (topic.cursor < skipTo) {
-      topic.cursor = skipTo;
-      topic.window = [];
-      topic.unsaved = [];
-      topic.replayAt = undefined;
-      const userId = this.#dataUser;
-      if (userId) void this.#cache.then((cache) => cache.reset(userId, topic.name));
-    }
-    for (const sub of topic.subs.values()) {
-      if (sub.delivered >= skipTo) continue;
-      this.#delivery.trimmed(sub.tabId, sub.subId, sub.delivered, message.first);
-      sub.delivered = skipTo;
+    const userId = this.#dataUser;
+    const report = (sub: TabSubscription, after: number) =>
+      this.#delivery.trimmed(sub.tabId, sub.subId, after, message.first);
+    if (skipTrimmed(topic, message.first, report) && userId) {
+      void this.#cache.then((cache) => cache.reset(userId, topic.name));
     }
     this.#pump(topic);
   }
