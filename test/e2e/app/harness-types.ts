@@ -4,11 +4,17 @@
  * type-checks before `dist/` exists; main.ts assigning the real `SessionClient` checks that they agree.
  */
 import type * as Errors from '../../../src/errors/index.ts';
-import type { ConnectionStatus, HostStats, SessionInfo, TopicChange } from '../../../src/protocol/host-api.ts';
+import type {
+  ConnectionStatus,
+  HostInspection,
+  HostStats,
+  SessionInfo,
+  TopicChange,
+} from '../../../src/protocol/host-api.ts';
 import type { SessionErrorType } from '../../../src/protocol/error-codes.ts';
 import type { JsonValue } from '../../../src/protocol/messages.ts';
 
-export type { ConnectionStatus, HostStats, JsonValue, SessionErrorType, SessionInfo, TopicChange };
+export type { ConnectionStatus, HostInspection, HostStats, JsonValue, SessionErrorType, SessionInfo, TopicChange };
 
 export interface RefreshOptions {
   refreshHandler: () => Promise<string | undefined>;
@@ -51,6 +57,8 @@ export interface PageClient {
   ): () => void;
   publish(topic: string, data: JsonValue): Promise<{ seq: number }>;
   debugHostStats?(): Promise<HostStats>;
+  /** Everything the host can tell about itself: session, closes, refresh history, topics, log. */
+  inspect?(): Promise<HostInspection>;
 }
 
 /** How the page's refresh handler answers; tests may change `window.refreshPlan` at any time. */
