@@ -31,6 +31,7 @@ export interface ClientOptions {
   schema?: { version: number };
   host?: 'auto' | 'shared-worker' | 'leader';
   workerUrl?: string | URL;
+  debug?: boolean | ((line: string) => void);
 }
 
 /** The page API the suite uses (spec §3, plus the test-only stats call). */
@@ -87,6 +88,8 @@ export interface ClientSetup {
   host?: 'auto' | 'shared-worker' | 'leader';
   /** Passed through as `workerUrl` (resolved against the page's URL). */
   workerUrl?: string;
+  /** Records the host's log lines (the client's `debug` option) into `window.events.hostLog`. */
+  recordHostLog?: boolean;
 }
 
 /** An error as the page saw it. */
@@ -112,6 +115,8 @@ export interface PageEvents {
   updatesAvailable: { buildId: string; t: number }[];
   /** From `client.onHostUnavailable(cb)`. */
   hostUnavailable: { code: string | undefined; message: string; t: number; p: number }[];
+  /** The host's log lines this tab received, when created with `recordHostLog` (`t`: the tab's clock). */
+  hostLog: { line: string; t: number }[];
 }
 
 export interface StartResult {
