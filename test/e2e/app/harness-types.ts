@@ -70,6 +70,8 @@ export interface RefreshPlan {
   roles?: string[];
   /** Seconds until `exp` of each minted token; `null` mints a token without `exp`. */
   expiresIn?: number | null;
+  /** The handler waits this long before it mints (a slow token endpoint). */
+  delayMs?: number;
 }
 
 /** What the page's refresh options ask for. */

@@ -74,6 +74,7 @@ export function installHarness(SS: Window['SS']): void {
         call.error = 'thrown on purpose';
         throw new Error('refresh handler failed on purpose');
       }
+      if (current.delayMs) await new Promise((resolve) => setTimeout(resolve, current.delayMs));
       call.token = await window.mintFreshToken(current);
       return call.token;
     };

@@ -68,6 +68,27 @@ async function freezeTheLeader(
 ): Promise<void> {
   await withoutSharedWorker(context);
   const tabs = await openTabs(3);
+  try {
+    await runFrozenLeader(server, mintToken, tabs, strict);
+  } catch (error) {
+    // What each tab heard from the hosts it was attached to, for the failure report.
+    const logs = await Promise.all(
+      tabs.map(async (tab, i) => {
+        const lines = await tab.evaluate(() => window.events.hostLog).catch(() => []);
+        return `tab ${i + 1}:\n${lines.map((l) => `  ${l.t} ${l.line}`).join('\n')}`;
+      }),
+    );
+    await test.info().attach('host logs', { body: logs.join('\n'), contentType: 'text/plain' });
+    throw error;
+  }
+}
+
+async function runFrozenLeader(
+  server: SessionServer,
+  mintToken: (options: { sub: string; expiresIn: number }) => Promise<string>,
+  tabs: Page[],
+  strict: boolean,
+): Promise<void> {
   const [leader, ...followers] = tabs as [Page, Page, Page];
   // The leader starts first; every tab registers a refresh handler (60 s tokens: one refresh is due).
   for (const tab of tabs) {
