@@ -29,11 +29,11 @@ const TOPIC = 'chaos:leader';
  * Life of the session's token from the freeze on: long enough for the take-over (two missed
  * 5 s health pings, ~10–16 s), short enough that its refresh falls while the old leader is frozen.
  */
-const TOKEN_SECONDS_FROM_FREEZE = 24;
+const TOKEN_SECONDS_FROM_FREEZE = 22;
 /** The old leader resumes this long after the token's `exp`: its refresh and expiry timers are overdue. */
 const RESUME_AFTER_EXP_MS = 1_500;
 /** How long the spec watches the tabs after the old leader resumed, for a zombie host to act. */
-const WATCH_AFTER_RESUME_MS = 3_000;
+const WATCH_AFTER_RESUME_MS = 2_500;
 
 /** How many times the pages' refreshHandlers ran so far, in all. */
 async function refreshCalls(tabs: readonly Page[]): Promise<number> {
