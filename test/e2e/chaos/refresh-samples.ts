@@ -8,6 +8,8 @@ import type { HostInspection, RefreshRecord } from '../../../src/protocol/host-a
 
 /** One sample of the host's inspection, taken through whichever tab is open. */
 export interface InspectionSample {
+  /** Epoch ms before the call went out and after its answer came back: the read lies between. */
+  askedAt: number;
   at: number;
   expiresAt: number | null | undefined;
   history: RefreshRecord[];
@@ -21,10 +23,11 @@ export function sampleInspections(tabs: readonly Page[], intervalMs: number) {
   const done = (async () => {
     while (!stopped) {
       const tab = tabs[0];
+      const askedAt = Date.now();
       const inspection = await tab?.evaluate(() => window.client.inspect!()).catch(() => undefined); // the tab closed meanwhile: the next sample uses another
       if (inspection) {
         const { session, refreshHistory: history, closes } = inspection;
-        samples.push({ at: Date.now(), expiresAt: session?.expiresAt, history, closes });
+        samples.push({ askedAt, at: Date.now(), expiresAt: session?.expiresAt, history, closes });
       }
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
@@ -46,8 +49,9 @@ export interface RefreshLead {
 
 /**
  * Each refresh round once (the host keeps the last 20), and for each refreshed one its lead: the
- * expiry of the token it replaced (the last sample before the round ended) minus the round's end.
- * A round with no sample since the previous round has no lead (it would understate it).
+ * expiry of the token it replaced minus the round's end. That expiry comes from the last sample
+ * read between the previous round's end and this round's start; a round without such a sample has
+ * no lead (any other sample could show the token before the previous round, or the new one).
  */
 export function refreshRounds(samples: readonly InspectionSample[]) {
   const rounds = new Map<string, RefreshRecord>();
@@ -56,8 +60,12 @@ export function refreshRounds(samples: readonly InspectionSample[]) {
   const leads: RefreshLead[] = [];
   ordered.forEach((round, i) => {
     if (round.outcome !== 'refreshed') return;
+    // A sample read after the previous round adopted its token and before this round started.
     const previousEnd = ordered[i - 1]?.at ?? -Infinity;
-    const before = samples.filter((s) => s.at < round.at && s.at > previousEnd && typeof s.expiresAt === 'number');
+    const startedAt = round.at - round.durationMs;
+    const before = samples.filter(
+      (s) => s.askedAt > previousEnd && s.at < startedAt && typeof s.expiresAt === 'number',
+    );
     const expiresAt = before.at(-1)?.expiresAt;
     if (typeof expiresAt === 'number') leads.push({ at: round.at, ms: expiresAt - round.at });
   });
