@@ -193,6 +193,11 @@ export class SessionHost implements HostApi {
     this.#tabs.broadcast({ type: 'update-available', buildId });
   }
 
+  /** Whether another host took the session over from this one (fenced: it serves no tab any more). */
+  get superseded(): boolean {
+    return this.#session.phase.name === 'superseded';
+  }
+
   /** Build id of this host. */
   get buildId(): string {
     return this.#options.buildId;
@@ -233,7 +238,8 @@ export class SessionHost implements HostApi {
     return this.#session.info();
   }
 
-  ping(): number {
+  ping(tabId?: string): number {
+    if (tabId !== undefined && !this.#tabs.get(tabId)) return -1;
     return this.#clock.now();
   }
 
