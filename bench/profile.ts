@@ -72,11 +72,32 @@ async function profileFanOut(env: BenchEnv, tabs: number): Promise<void> {
   await context.close();
 }
 
+/** The baseline: one tab on its own socket, for the page's share of the same stream. */
+async function profileOwnSocket(env: BenchEnv): Promise<void> {
+  const { context, pages } = await openTabs(env, 'isolated', 1, 'none');
+  const token = await env.mintToken({ sub: 'profile-own-socket' });
+  const topic = `profile:${randomBytes(4).toString('hex')}`;
+  await pages[0]!.evaluate(([u, t, name]) => bench.startDirect(u!, t!, name), [env.server.url, token, topic]);
+  const tab = await TargetSession.attach(env.browser, (t) => t.type === 'page' && t.url.startsWith('http'));
+  await tab.startProfile();
+  for (let i = 0; i < CHANGES; i++) {
+    await env.server.publish(topic, { t: hiResNow(), i });
+    await sleep(5);
+  }
+  await sleep(300);
+  print(`baseline, a tab on its own socket, ${CHANGES} changes: the page`, await tab.stopProfile());
+  await tab.detach();
+  await context.close();
+}
+
 const env = await startBenchEnv({ minify: process.argv.includes('--minify') });
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 try {
   if (!only || only === 'rpc') await profileRpc(env);
-  if (!only || only === 'fan-out') for (const tabs of TABS) await profileFanOut(env, tabs);
+  if (!only || only === 'fan-out') {
+    for (const tabs of TABS) await profileFanOut(env, tabs);
+    await profileOwnSocket(env);
+  }
 } finally {
   await env.close();
 }
