@@ -11,8 +11,8 @@ export const FAN_OUT_TARGETS: Record<number, { p50: Target; p99: Target }> = {
   10: { p50: { max: 0.8 }, p99: undefined },
 };
 
-/** Gap between two publishes (one side each): every change is delivered before the next. */
-const PUBLISH_GAP_MS = 10;
+/** Gap between two publishes (one side each): every change is delivered before the next one. */
+const publishGapMs = (tabs: number) => (tabs > 1 ? 10 : 5);
 
 export async function fanOutLatency(env: BenchEnv, kind: PageKind, tabs: number, changes: number): Promise<void> {
   const id = `${kind}-${tabs}-${randomBytes(4).toString('hex')}`;
@@ -51,7 +51,7 @@ export async function fanOutLatency(env: BenchEnv, kind: PageKind, tabs: number,
     for (let i = 0; i < changes + warmUp; i++) {
       for (const topic of [sharedTopic, directTopic]) {
         await env.server.publish(topic, { t: hiResNow(), i });
-        await sleep(PUBLISH_GAP_MS);
+        await sleep(publishGapMs(tabs));
       }
     }
     await sleep(300);

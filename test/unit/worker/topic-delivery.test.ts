@@ -5,7 +5,10 @@ import { createTopicCacheStore, type TopicCacheStore } from '../../../src/worker
 import { CACHE_SAVE_DELAY_MS, TopicSubscriptions, type TopicLink } from '../../../src/worker/topic-subscriptions.js';
 
 const link: TopicLink = {
-  request: async (body): Promise<ServerMessage> => ({ type: 'subscribed', id: 1, topic: body.topic, head: 0 }),
+  request: async (body): Promise<ServerMessage> => {
+    if (body.type !== 'subscribe') throw new Error(`unexpected ${body.type}`);
+    return { type: 'subscribed', id: 1, topic: body.topic, head: 0 };
+  },
   send: () => true,
 };
 
