@@ -1,10 +1,22 @@
-// `npx tsx bench/profile.ts [--minify]`: where the time of the RPC and fan-out benches goes. Runs
-// each scenario with V8's sampling profiler (CDP `Profiler`, 50 µs) on the page and on the
-// SharedWorker host, and prints the functions with the most self time on each side. Built
-// unminified by default so that the names are readable. Needs `npm run build` first.
+// `npx tsx bench/profile.ts [--minify] [--only=rpc|rpc-breakdown|fan-out]`: where the time of the
+// RPC and fan-out benches goes. Runs each scenario with V8's sampling profiler (CDP `Profiler`,
+// 50 µs) on the page and on the SharedWorker host and prints the functions with the most self time
+// on each side; times an RPC round trip layer by layer (raw echo, comlink's envelope, comlink, the
+// host, the page's layers). Built unminified by default so that the names are readable. Needs
+// `npm run build` first.
 import { randomBytes } from 'node:crypto';
 import { hotFunctions, TargetSession, type CpuProfile } from './cdp.ts';
-import { openTabs, sleep, startBenchEnv, waitFor, hiResNow, type BenchEnv } from './env.ts';
+import {
+  hiResNow,
+  mean,
+  openTabs,
+  PAGE_KINDS,
+  percentile,
+  sleep,
+  startBenchEnv,
+  waitFor,
+  type BenchEnv,
+} from './env.ts';
 
 const RPC_ROUNDS = 2_000;
 const CHANGES = 400;
@@ -72,6 +84,26 @@ async function profileFanOut(env: BenchEnv, tabs: number): Promise<void> {
   await context.close();
 }
 
+/** The RPC round trip layer by layer (bench.rpcBreakdown), in both page kinds. */
+async function rpcBreakdown(env: BenchEnv): Promise<void> {
+  for (const kind of PAGE_KINDS) {
+    const { context, pages } = await openTabs(env, kind, 1);
+    const page = pages[0]!;
+    await page.evaluate((t) => bench.startShared(t), await env.mintToken({ sub: `breakdown-${kind}` }));
+    await page.evaluate((n) => bench.rpcBreakdown(n), 300); // warm up
+    const layers = await page.evaluate((n) => bench.rpcBreakdown(n), RPC_ROUNDS);
+    await context.close();
+    console.log(`\nRPC round trip layer by layer, ${kind} page, ${RPC_ROUNDS} calls each (ms):`);
+    const raw = Object.values(layers)[0] ?? [];
+    for (const [layer, times] of Object.entries(layers)) {
+      const ratio = mean(times) / mean(raw);
+      console.log(
+        `  ${layer.padEnd(40)} mean ${mean(times).toFixed(3)} (${ratio.toFixed(2)}×)  p50 ${percentile(times, 50).toFixed(3)}  p99 ${percentile(times, 99).toFixed(3)}`,
+      );
+    }
+  }
+}
+
 /** The baseline: one tab on its own socket, for the page's share of the same stream. */
 async function profileOwnSocket(env: BenchEnv): Promise<void> {
   const { context, pages } = await openTabs(env, 'isolated', 1, 'none');
@@ -94,6 +126,7 @@ const env = await startBenchEnv({ minify: process.argv.includes('--minify') });
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 try {
   if (!only || only === 'rpc') await profileRpc(env);
+  if (!only || only === 'rpc' || only === 'rpc-breakdown') await rpcBreakdown(env);
   if (!only || only === 'fan-out') {
     for (const tabs of TABS) await profileFanOut(env, tabs);
     await profileOwnSocket(env);

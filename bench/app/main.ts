@@ -5,6 +5,7 @@
 // an app does (`new SessionClient({ serverUrl })` at start-up, `startSession(token)` once it has a
 // token): the host starts then. Without `server` the page starts no host (the socket-per-tab
 // baseline, or a cold start measured with `startCold`).
+import * as Comlink from 'comlink';
 import { SessionClient, type TopicChange } from 'shared-session';
 
 /** Epoch milliseconds with sub-millisecond resolution (the server stamps changes the same way). */
@@ -66,6 +67,25 @@ async function untilOpen(shared: SessionClient, started: number, start: Promise<
   return performance.now() - started;
 }
 
+/** A comlink-shaped request, as comlink sends `ping()` (its id is four random hex numbers). */
+const ENVELOPE = {
+  id: '1f2e3d4c5b6a7-1f2e3d4c5b6a7-1f2e3d4c5b6a7-1f2e3d4c5b6a',
+  type: 'APPLY',
+  path: ['ping'],
+  argumentList: [],
+};
+
+/** One message to `port` and its answer. */
+function roundTrip(port: MessagePort, message: unknown): Promise<void> {
+  return new Promise<void>((resolve) => {
+    port.onmessage = (event) => {
+      void event.data; // read it, as comlink does
+      resolve();
+    };
+    port.postMessage(message, []);
+  });
+}
+
 /** Round-trip times (ms) of the calls of {@link bench.rpcRounds}. */
 export interface RpcSamples {
   ping: number[];
@@ -88,6 +108,11 @@ const bench = {
       : undefined;
     const started = performance.now();
     return untilOpen(shared, started, shared.startSession(token, true, refreshOptions));
+  },
+
+  /** Resolves once the client the page created is attached to its host (the host has started). */
+  async hostReady(): Promise<void> {
+    await client().pingHost();
   },
 
   /** A page that has no client yet: ms from `new SessionClient` (the host starting) to OPEN. */
@@ -145,6 +170,46 @@ const bench = {
       started = performance.now();
       await shared.getSession();
       samples.getSession.push(performance.now() - started);
+    }
+    return samples;
+  },
+
+  /**
+   * Where an RPC round trip's time goes, layer by layer, interleaved call by call: a raw echo,
+   * comlink's envelope without comlink, comlink to a no-op worker, comlink straight to the host
+   * (a second port, no page layers), and `pingHost()` (SessionClient and HostRpc on top).
+   */
+  async rpcBreakdown(count: number): Promise<Record<string, number[]>> {
+    const shared = client();
+    const start = (worker: SharedWorker) => (worker.port.start(), worker.port);
+    const envelope = start(new SharedWorker(new URL('./envelope-echo-worker.js', import.meta.url), { name: 'env' }));
+    const noop = Comlink.wrap<{ ping(): number }>(
+      start(new SharedWorker(new URL('./comlink-echo-worker.ts', import.meta.url), { type: 'module', name: 'noop' })),
+    ).ping;
+    // The same script and options as the package's own host: the same SharedWorker.
+    const host = Comlink.wrap<{ ping(): number }>(
+      start(
+        new SharedWorker(new URL('../../dist/worker.js', import.meta.url), {
+          type: 'module',
+          name: 'shared-session',
+          extendedLifetime: true,
+        } as WorkerOptions),
+      ),
+    ).ping;
+    const layers: [string, () => Promise<unknown>][] = [
+      ['raw MessagePort echo', () => echo(0)],
+      ['+ comlink envelope', () => roundTrip(envelope, ENVELOPE)],
+      ['+ comlink (no-op worker)', () => noop()],
+      ['+ the host (comlink, no page layers)', () => host()],
+      ['+ SessionClient, HostRpc: pingHost()', () => shared.pingHost()],
+    ];
+    const samples: Record<string, number[]> = Object.fromEntries(layers.map(([name]) => [name, []]));
+    for (let i = 0; i < count; i++) {
+      for (const [name, call] of layers) {
+        const started = performance.now();
+        await call();
+        samples[name]!.push(performance.now() - started);
+      }
     }
     return samples;
   },

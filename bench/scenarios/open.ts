@@ -1,8 +1,9 @@
-// startSession → OPEN (spec §10): the first tab of a browser profile (the host has no session and
-// no socket yet) and a tab joining the running session, against a tab opening its own socket.
-// Each sample is a fresh context; the three kinds are interleaved sample by sample. The cold row
-// adds the host's own start: `new SessionClient` and `startSession` in one go on a page that had
-// no client (informational: a worker process starting cannot be within 3× of a socket).
+// startSession → OPEN (spec §10): the first tab of a browser profile (its host started when the
+// page created its client, but has no session and no socket yet) and a tab joining the running
+// session, against a tab opening its own socket. Each sample is a fresh context; the kinds are
+// interleaved sample by sample. The cold row adds the host's own start: `new SessionClient` and
+// `startSession` in one go on a page that had no client (informational: a worker process starting
+// cannot be within 3× of a socket).
 import { openTabs, percentile, type BenchEnv, type PageKind } from '../env.ts';
 import { row } from '../table.ts';
 
@@ -14,6 +15,7 @@ export async function timeToOpen(env: BenchEnv, kind: PageKind, samples: number)
   for (let i = 0; i < samples; i++) {
     const token = await env.mintToken({ sub: `open-${kind}-${i}` });
     const shared = await openTabs(env, kind, 2);
+    for (const page of shared.pages) await page.evaluate(() => bench.hostReady());
     first.push(await shared.pages[0]!.evaluate((t) => bench.startShared(t), token));
     joining.push(await shared.pages[1]!.evaluate((t) => bench.startShared(t), token));
     await shared.context.close();
