@@ -19,11 +19,11 @@ const quick = process.argv.includes('--quick');
 const counts = quick
   ? {
       tabs: [1, 5],
-      rpcRounds: 300,
-      changes: { 1: 60, 10: 20 },
+      rpcRounds: 200,
+      changes: { 1: 30, 10: 10 },
       refreshes: 10,
       streamPerSecond: 200,
-      openSamples: 3,
+      openSamples: 2,
       memoryTabs: 5,
     }
   : {
