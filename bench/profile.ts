@@ -93,12 +93,19 @@ async function rpcBreakdown(env: BenchEnv): Promise<void> {
     await page.evaluate((n) => bench.rpcBreakdown(n), 300); // warm up
     const layers = await page.evaluate((n) => bench.rpcBreakdown(n), RPC_ROUNDS);
     await context.close();
-    console.log(`\nRPC round trip layer by layer, ${kind} page, ${RPC_ROUNDS} calls each (ms):`);
-    const raw = Object.values(layers)[0] ?? [];
-    for (const [layer, times] of Object.entries(layers)) {
-      const ratio = mean(times) / mean(raw);
+    console.log(
+      `\nRPC round trip layer by layer, ${kind} page, ${RPC_ROUNDS} calls each beside as many raw echoes (ms):`,
+    );
+    for (const [layer, { layer: times, raw }] of Object.entries(layers)) {
+      const stat = (v: number[]) =>
+        `${mean(v).toFixed(3)}/${percentile(v, 50).toFixed(3)}/${percentile(v, 99).toFixed(3)}`;
+      const ratio = (p: number) => {
+        const r = percentile(times, p) / percentile(raw, p);
+        return Number.isFinite(r) ? r.toFixed(2) : '–'; // 0 ms at 100 µs resolution
+      };
       console.log(
-        `  ${layer.padEnd(40)} mean ${mean(times).toFixed(3)} (${ratio.toFixed(2)}×)  p50 ${percentile(times, 50).toFixed(3)}  p99 ${percentile(times, 99).toFixed(3)}`,
+        `  ${layer.padEnd(38)} mean/p50/p99 ${stat(times)} vs raw ${stat(raw)}: ` +
+          `mean ${(mean(times) / mean(raw)).toFixed(2)}×, p50 ${ratio(50)}×, p99 ${ratio(99)}×`,
       );
     }
   }

@@ -175,11 +175,13 @@ const bench = {
   },
 
   /**
-   * Where an RPC round trip's time goes, layer by layer, interleaved call by call: a raw echo,
-   * comlink's envelope without comlink, comlink to a no-op worker, comlink straight to the host
-   * (a second port, no page layers), and `pingHost()` (SessionClient and HostRpc on top).
+   * Where an RPC round trip's time goes, layer by layer: comlink's envelope without comlink,
+   * comlink to a no-op worker, comlink straight to the host (a second port, no page layers), and
+   * `pingHost()` (SessionClient and HostRpc on top). Each layer in its own block of `count`
+   * rounds, alternating with the raw echo call by call: a worker's round trip depends on how long
+   * it sat idle, so each side must be called as often as the other.
    */
-  async rpcBreakdown(count: number): Promise<Record<string, number[]>> {
+  async rpcBreakdown(count: number): Promise<Record<string, { layer: number[]; raw: number[] }>> {
     const shared = client();
     const start = (worker: SharedWorker) => (worker.port.start(), worker.port);
     const envelope = start(new SharedWorker(new URL('./envelope-echo-worker.js', import.meta.url), { name: 'env' }));
@@ -197,19 +199,23 @@ const bench = {
       ),
     ).ping;
     const layers: [string, () => Promise<unknown>][] = [
-      ['raw MessagePort echo', () => echo(0)],
-      ['+ comlink envelope', () => roundTrip(envelope, ENVELOPE)],
-      ['+ comlink (no-op worker)', () => noop()],
-      ['+ the host (comlink, no page layers)', () => host()],
-      ['+ SessionClient, HostRpc: pingHost()', () => shared.pingHost()],
+      ['comlink envelope, no comlink', () => roundTrip(envelope, ENVELOPE)],
+      ['comlink to a no-op worker', () => noop()],
+      ['comlink to the host, no page layers', () => host()],
+      ['pingHost(): SessionClient, HostRpc', () => shared.pingHost()],
     ];
-    const samples: Record<string, number[]> = Object.fromEntries(layers.map(([name]) => [name, []]));
-    for (let i = 0; i < count; i++) {
-      for (const [name, call] of layers) {
-        const started = performance.now();
+    const samples: Record<string, { layer: number[]; raw: number[] }> = {};
+    for (const [name, call] of layers) {
+      const pair = { layer: [] as number[], raw: [] as number[] };
+      for (let i = 0; i < count; i++) {
+        let started = performance.now();
+        await echo(i);
+        pair.raw.push(performance.now() - started);
+        started = performance.now();
         await call();
-        samples[name]!.push(performance.now() - started);
+        pair.layer.push(performance.now() - started);
       }
+      samples[name] = pair;
     }
     return samples;
   },
