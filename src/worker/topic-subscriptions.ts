@@ -19,7 +19,9 @@ import type { TopicCacheStore } from './topic-cache-store.js';
 export const TOPIC_CACHE_LIMIT = 5_000;
 /**
  * Received changes are written to IndexedDB in one transaction per topic at most this often, off
- * the delivery path. A host that dies in between only re-fetches those changes on resume.
+ * the delivery path: right after a delivery once due (the tabs have the change, the next one is
+ * furthest away), or twice this long after the first unsaved change when the stream pauses. A
+ * host that dies in between only re-fetches those changes on resume.
  */
 export const CACHE_SAVE_DELAY_MS = 100;
 
@@ -55,7 +57,8 @@ export class TopicSubscriptions {
   /** History requests waiting for a socket. */
   readonly #nextLink: NextLink<TopicLink>;
   #changesReceived = 0;
-  #saveScheduled = false;
+  /** When the unsaved changes are due in IndexedDB (epoch ms); undefined: nothing unsaved. */
+  #saveDueAt: number | undefined;
 
   /**
    * @param cache - persistence of caches and cursors
@@ -210,9 +213,11 @@ export class TopicSubscriptions {
       topic.cursor = change.seq;
       topic.window.push(change);
       topic.unsaved.push(change);
-      if (topic.window.length > this.#limit) topic.window.splice(0, topic.window.length - this.#limit);
+      // shift() is O(1) in V8 (the array is trimmed in place); splice(0, n) moves the whole window.
+      while (topic.window.length > this.#limit) topic.window.shift();
       this.#scheduleSave();
       this.#pump(topic);
+      if (this.#saveDueAt !== undefined && Date.now() >= this.#saveDueAt) void this.flush();
     } else if (change.seq <= topic.cursor) {
       // Backfill for a tab that asked for more history than the cache holds.
       topic.replayAt = change.seq < topic.cursor ? change.seq : undefined;
@@ -259,7 +264,7 @@ export class TopicSubscriptions {
 
   /** Sends every topic's unsaved changes and cursor to IndexedDB, one transaction per topic. */
   flush(): Promise<void> {
-    this.#saveScheduled = false;
+    this.#saveDueAt = undefined;
     return this.#save([...this.#topics.values()]);
   }
 
@@ -284,9 +289,13 @@ export class TopicSubscriptions {
   }
 
   #scheduleSave(): void {
-    if (this.#saveScheduled) return;
-    this.#saveScheduled = true;
-    setTimeout(() => void this.flush(), CACHE_SAVE_DELAY_MS);
+    if (this.#saveDueAt !== undefined) return;
+    const dueAt = Date.now() + CACHE_SAVE_DELAY_MS;
+    this.#saveDueAt = dueAt;
+    // A timer of its own would fire in the middle of a periodic stream's next delivery.
+    setTimeout(() => {
+      if (this.#saveDueAt === dueAt) void this.flush();
+    }, 2 * CACHE_SAVE_DELAY_MS);
   }
 
   async #load(topic: HostTopic): Promise<void> {
