@@ -172,10 +172,6 @@ test.describe('chaos: a frozen refresh-handler tab (issue 10)', () => {
     // pass: ping() does not name the tab), is no longer in the host's tab list, receives no change
     // and no session event, and never re-attaches. Expected: a forgotten tab learns it on waking
     // and re-attaches, replaying its subscriptions after their last seq.
-    test.fixme(
-      true,
-      'src/worker/tab-registry.ts forgets a frozen tab after 3 missed refresh deadlines and src/page never re-attaches it',
-    );
     test.setTimeout(60_000);
     const tabs = await openTabs(3);
     await freezeThroughRefreshes(
@@ -198,10 +194,6 @@ test.describe('chaos: a frozen refresh-handler tab (issue 10)', () => {
     // ends with TOKEN_EXPIRED (src/worker/token-refresher.ts #callDeadline and retryLater). Expected:
     // a handler that answers before exp is adopted, and a failed round with little time left is
     // retried before exp, not after it.
-    test.fixme(
-      true,
-      'token-refresher abandons a handler that answers before exp (deadline: half the time left) and retries the round after exp',
-    );
     test.setTimeout(30_000);
     const [slow, preferred] = await openTabs(2);
     const login = await mintToken({ sub: 'alice', expiresIn: TOKEN_SECONDS });
