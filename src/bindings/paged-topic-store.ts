@@ -25,6 +25,7 @@ export abstract class PagedTopicStore<S extends PagedSnapshot> extends ExternalS
   readonly #tail: LiveTail;
   #newest: 'unasked' | 'asked' | 'loaded' = 'unasked';
   #older: Promise<void> | undefined;
+  #stopSessionWatch: (() => void) | undefined;
 
   /**
    * @param client - the session client
@@ -66,14 +67,20 @@ export abstract class PagedTopicStore<S extends PagedSnapshot> extends ExternalS
   }
 
   protected connect(): void {
-    // A failure is tried again when the topic is read anew (e.g. after signing in).
+    // A failure is tried again when the topic is read anew, and when a session starts (a page
+    // that mounted before signing in asked while no session ran: NO_ACTIVE_SESSION).
     if (this.snapshot.error) this.#status({ error: undefined });
     if (this.#newest === 'loaded') this.#tail.resume();
     else if (this.#newest === 'unasked') this.#loadNewest();
+    this.#stopSessionWatch ??= this.#client.onSessionChange((session) => {
+      if (session && this.#newest === 'unasked') this.#loadNewest();
+    });
   }
 
   protected disconnect(): void {
     this.#tail.pause();
+    this.#stopSessionWatch?.();
+    this.#stopSessionWatch = undefined;
   }
 
   /** `client.history`, with a synchronous throw (e.g. a client without `history`) as a rejection. */

@@ -289,12 +289,19 @@ export class HostSupervisor {
     if (phase.name !== 'attached' || generation !== this.#generation) return;
     const startedAt = this.#env.clock.now();
     let missed: { error: unknown } | undefined;
+    let answer = 0;
     try {
-      await withDeadline(phase.host.api.ping(), HOST_HEALTH_TIMEOUT_MS, 'the session host', this.#env.clock);
+      const ping = phase.host.api.ping(this.#tab.tabId);
+      answer = await withDeadline(ping, HOST_HEALTH_TIMEOUT_MS, 'the session host', this.#env.clock);
     } catch (error) {
       missed = { error };
     }
     if (this.#phase !== phase) return; // re-attached or closing meanwhile
+    if (answer < 0) {
+      // The host dropped this tab (it missed deadlines while frozen): attach again and replay.
+      void this.#attach(phase.host, 'recovering'); // failures end in the 'failed' phase
+      return;
+    }
     phase.misses = missed ? phase.misses + 1 : 0;
     const wait = Math.max(0, startedAt + HOST_HEALTH_INTERVAL_MS - this.#env.clock.now());
     phase.healthTimer = this.#scheduleHealthCheck(generation, wait);

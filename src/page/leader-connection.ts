@@ -55,6 +55,8 @@ export function connectLeaderHost(tabId: string, workerUrl: string | URL | undef
   let api: Comlink.Remote<HostApi> | undefined;
   let answered: (() => void) | undefined;
   let helloTimer: ReturnType<typeof setInterval> | undefined;
+  /** When the host this tab follows started (welcome `startedAt`). */
+  let hostStartedAt: number | undefined;
 
   /** Whether this tab holds the leader lock (and so runs the leader host in its worker). */
   let leading = false;
@@ -114,6 +116,9 @@ export function connectLeaderHost(tabId: string, workerUrl: string | URL | undef
   hosts.addEventListener('message', (event: MessageEvent<HostsMessage>) => {
     const message = event.data;
     if (message?.type === 'welcome' && message.tabId === tabId && message.hostId !== hostId) {
+      // Never back to an older leader (one that woke from a freeze after this one took over).
+      if (message.startedAt !== undefined && hostStartedAt !== undefined && message.startedAt < hostStartedAt) return;
+      hostStartedAt = message.startedAt ?? hostStartedAt;
       clearInterval(helloTimer);
       const replacing = hostId !== undefined;
       hostId = message.hostId;
@@ -124,6 +129,7 @@ export function connectLeaderHost(tabId: string, workerUrl: string | URL | undef
       answered = undefined;
       if (replacing) replaced.emit();
     } else if (message?.type === 'host-ready' && message.kind === 'leader' && message.hostId !== hostId) {
+      if (hostStartedAt !== undefined && message.startedAt < hostStartedAt) return; // an older leader
       lookForHost(); // a new leader took over: attach to it
     }
   });

@@ -302,8 +302,12 @@ export interface HostApi {
   publish(tabId: string, request: PublishRequest): Promise<void>;
   /** Everything the host can tell about itself (see {@link HostInspection}); no tokens. */
   inspect(): Promise<HostInspection>;
-  /** Answers at once with the host's `Date.now()`: liveness and round-trip measurement (synchronous in the host). */
-  ping(): number;
+  /**
+   * Answers at once with the host's `Date.now()`: liveness and round-trip measurement (synchronous
+   * in the host). With `tabId`, answers `-1` when the host does not know that tab (it dropped it
+   * after missed deadlines while the tab was frozen): the tab attaches again.
+   */
+  ping(tabId?: string): number;
   /** Tells every tab to reload (used by `applyUpdate()` once a new service worker controls the page). */
   reloadAllTabs(): Promise<void>;
 }

@@ -24,7 +24,11 @@ export function linkChannelName(hostId: string, tabId: string): string {
 export type HostsMessage =
   /** A tab looks for the leader host. */
   | { type: 'hello'; tabId: string }
-  /** The leader host answers: talk to me on `linkChannelName(hostId, tabId)`. */
-  | { type: 'welcome'; tabId: string; hostId: string }
+  /**
+   * The leader host answers: talk to me on `linkChannelName(hostId, tabId)`. `startedAt` (the
+   * host's start, epoch ms) orders leaders: a tab never follows a host older than its current one
+   * (a frozen leader that wakes after another took over answers hellos it queued while frozen).
+   */
+  | { type: 'welcome'; tabId: string; hostId: string; startedAt?: number }
   /** A host started: tabs of a leader re-attach to it; older hosts learn that a newer build runs. */
   | { type: 'host-ready'; hostId: string; kind: HostKind; buildId: string; protocol: number; startedAt: number };

@@ -11,7 +11,11 @@ import type { AcquireOwnership } from './socket-owner-lock.js';
 /** What the supervisor needs to know to dial for the current session. */
 export interface DialTarget {
   serverUrl: string;
-  sessionId: string;
+  /**
+   * A promise while the session is still being decided (its stored record loading from IndexedDB):
+   * the socket opens meanwhile and `hello` goes once it resolves (a rejection abandons the socket).
+   */
+  sessionId: string | Promise<string>;
   /** Read at each dial: the token may have been refreshed since. */
   token(): string;
   schemaVersion: number | undefined;
@@ -115,14 +119,16 @@ export class ConnectionSupervisor {
   start(target: DialTarget): void {
     if (this.isRunningFor(target.serverUrl)) return;
     this.#connection?.stop();
-    const hello = (): HelloMessage => ({
+    const helloFor = (sessionId: string): HelloMessage => ({
       type: 'hello',
       protocol: WIRE_PROTOCOL_VERSION,
       token: target.token(),
-      sessionId: target.sessionId,
+      sessionId,
       buildId: this.#options.buildId,
       ...(target.schemaVersion !== undefined && { schemaVersion: target.schemaVersion }),
     });
+    const { sessionId } = target;
+    const hello = () => (typeof sessionId === 'string' ? helloFor(sessionId) : sessionId.then(helloFor));
     const { events } = this.#options;
     const connection: ServerConnection = new ServerConnection({
       url: target.serverUrl,

@@ -45,3 +45,33 @@ export const newTopic = (name: string): HostTopic => ({
   loadedFor: undefined,
   loaded: Promise.resolve(),
 });
+
+/**
+ * The server trimmed everything before `first`: moves the topic past the gap (its cached window
+ * then starts over) and every tab subscription that had not reached it, reporting each such
+ * subscription's position once. Returns whether the cache must be reset.
+ *
+ * @param topic - the topic, updated in place
+ * @param first - the first change the server still retains
+ * @param report - told of each subscription that skips changes, with its position before
+ */
+export function skipTrimmed(
+  topic: HostTopic,
+  first: number,
+  report: (sub: TabSubscription, after: number) => void,
+): boolean {
+  const skipTo = first - 1;
+  const resetCache = topic.cursor < skipTo;
+  if (resetCache) {
+    topic.cursor = skipTo;
+    topic.window = [];
+    topic.unsaved = [];
+    topic.replayAt = undefined;
+  }
+  for (const sub of topic.subs.values()) {
+    if (sub.delivered >= skipTo) continue;
+    report(sub, sub.delivered);
+    sub.delivered = skipTo;
+  }
+  return resetCache;
+}

@@ -15,13 +15,16 @@ import type { SessionHost } from './session-host.js';
  */
 export function serveOverBroadcast(host: SessionHost, hostId: string, hosts: BroadcastChannel): void {
   const links = new Map<string, { close(): void }>();
+  const startedAt = Date.now();
   hosts.addEventListener('message', (event: MessageEvent<HostsMessage>) => {
     const message = event.data;
     if (message?.type !== 'hello' || typeof message.tabId !== 'string') return;
+    // A host another leader took over from (fenced) serves no one any more.
+    if (host.superseded) return;
     links.get(message.tabId)?.close();
     const endpoint = createBroadcastEndpoint(new BroadcastChannel(linkChannelName(hostId, message.tabId)));
     links.set(message.tabId, endpoint);
     Comlink.expose(host, endpoint);
-    hosts.postMessage({ type: 'welcome', tabId: message.tabId, hostId } satisfies HostsMessage);
+    hosts.postMessage({ type: 'welcome', tabId: message.tabId, hostId, startedAt } satisfies HostsMessage);
   });
 }

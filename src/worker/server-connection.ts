@@ -70,8 +70,11 @@ export type WebSocketFactory = (url: string) => WebSocket;
 export interface ServerConnectionOptions {
   /** ws(s) URL of the server. */
   url: string;
-  /** Builds the `hello` frame for each new socket (the token may have changed). */
-  hello: () => HelloMessage;
+  /**
+   * Builds the `hello` frame for each new socket (the token may have changed). A promise when the
+   * session is still being decided: the socket opens meanwhile and `hello` goes once it settles.
+   */
+  hello: () => HelloMessage | Promise<HelloMessage>;
   events: ServerConnectionEvents;
   /** WebSocket factory; default `new WebSocket(url)`. */
   createSocket?: WebSocketFactory | undefined;
@@ -104,7 +107,7 @@ interface Pending {
  */
 export class ServerConnection {
   readonly #url: string;
-  readonly #hello: () => HelloMessage;
+  readonly #hello: () => HelloMessage | Promise<HelloMessage>;
   readonly #events: ServerConnectionEvents;
   readonly #createSocket: WebSocketFactory;
   readonly #acquire: AcquireOwnership | undefined;
@@ -273,9 +276,17 @@ export class ServerConnection {
       // No welcome in time: give up on this socket; its close event schedules the next attempt.
       if (socket === this.#socket) this.#abandon(socket, 'no welcome in time');
     }, CONNECT_TIMEOUT_MS);
-    socket.onopen = () => {
+    const sendHello = (hello: HelloMessage) => {
+      if (socket !== this.#socket || socket.readyState !== SOCKET_OPEN) return; // replaced or closed meanwhile
       helloSentAt = this.#clock.now();
-      socket.send(JSON.stringify(this.#hello()));
+      socket.send(JSON.stringify(hello));
+    };
+    socket.onopen = () => {
+      const hello = this.#hello();
+      if (!(hello instanceof Promise)) return sendHello(hello);
+      hello.then(sendHello, () => {
+        if (socket === this.#socket) this.#abandon(socket, 'no hello');
+      });
     };
     socket.onmessage = (event: MessageEvent) => {
       if (typeof event.data !== 'string') return; // the protocol is text frames only

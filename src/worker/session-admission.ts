@@ -50,41 +50,56 @@ export async function admitStart(
   }
   if (current) session.end('another user started a session');
 
-  const stored = await session.persistence.load();
-  const resumes = stored?.userId === claims.userId && stored.serverUrl === request.serverUrl;
-  if (resumes) {
-    session.restoreClockOffset(stored.clockOffsetMs);
-    session.identity.restore(stored);
-  }
-  let token = request.token;
-  let offline = false;
-  if (isExpired(claims.expiresAt, session.serverNow())) {
-    const refreshed = await refreshExpiredStart(session, tab, request);
-    if (refreshed === 'unreachable' && resumes) {
-      // Offline-first: the handler could not reach its token endpoint. Resume the stored session
-      // offline (cache served, publishes queued) and keep retrying the refresh until it answers.
-      offline = true;
-    } else if (refreshed === undefined || refreshed === 'unreachable') {
-      throw refuseExpiredStart(session, request.refresh !== undefined);
-    } else {
-      ({ token, claims } = refreshed);
+  // The socket does not wait for IndexedDB: it dials beside the read of the stored session (which
+  // decides the session id: resumed or new), and `hello` goes once the start is decided.
+  let ahead =
+    request.autoConnect && !isExpired(claims.expiresAt, session.serverNow())
+      ? session.dialAhead({ serverUrl: request.serverUrl, token: request.token, schemaVersion: request.schemaVersion })
+      : undefined;
+  try {
+    const stored = await session.persistence.load();
+    const resumes = stored?.userId === claims.userId && stored.serverUrl === request.serverUrl;
+    if (resumes) {
+      session.restoreClockOffset(stored.clockOffsetMs);
+      session.identity.restore(stored);
     }
+    let token = request.token;
+    let offline = false;
+    if (isExpired(claims.expiresAt, session.serverNow())) {
+      // Expired on the server's clock as stored: refresh first, never a hello with this token.
+      ahead?.cancel();
+      ahead = undefined;
+      const refreshed = await refreshExpiredStart(session, tab, request);
+      if (refreshed === 'unreachable' && resumes) {
+        // Offline-first: the handler could not reach its token endpoint. Resume the stored session
+        // offline (cache served, publishes queued) and keep retrying the refresh until it answers.
+        offline = true;
+      } else if (refreshed === undefined || refreshed === 'unreachable') {
+        throw refuseExpiredStart(session, request.refresh !== undefined);
+      } else {
+        ({ token, claims } = refreshed);
+      }
+    }
+    if (stored && !resumes) await session.persistence.forget();
+    // The start succeeded: only now does its refresh handler count (a refused start leaves none).
+    if (request.refresh) session.tabs.addRefresh(tab, request.refresh);
+    const next: HostedSession = {
+      id: resumes ? stored.id : crypto.randomUUID(),
+      userId: claims.userId,
+      roles: claims.roles,
+      token,
+      expiresAt: claims.expiresAt,
+      serverUrl: request.serverUrl,
+      schemaVersion: request.schemaVersion,
+      tokenKind: 'jwt',
+    };
+    ahead?.decide(next); // its hello goes out after begin() made the session live (a microtask later)
+    await session.begin(next, { connect: request.autoConnect, offline, resumed: resumes });
+    return session.requireInfo();
+  } catch (error) {
+    ahead?.cancel(); // the start did not go ahead (a no-op once begun)
+    throw error;
   }
-  if (stored && !resumes) await session.persistence.forget();
-  // The start succeeded: only now does its refresh handler count (a refused start leaves none).
-  if (request.refresh) session.tabs.addRefresh(tab, request.refresh);
-  const next: HostedSession = {
-    id: resumes ? stored.id : crypto.randomUUID(),
-    userId: claims.userId,
-    roles: claims.roles,
-    token,
-    expiresAt: claims.expiresAt,
-    serverUrl: request.serverUrl,
-    schemaVersion: request.schemaVersion,
-    tokenKind: 'jwt',
-  };
-  await session.begin(next, { connect: request.autoConnect, offline, resumed: resumes });
-  return session.requireInfo();
 }
 
 /**
@@ -121,10 +136,13 @@ async function admitOpaqueStart(
     schemaVersion: request.schemaVersion,
     tokenKind: 'opaque',
   };
+  // Listening for the server's verdict before the socket can bring it.
+  const verdict = request.autoConnect ? session.identity.whenVerified(OPAQUE_VERIFY_TIMEOUT_MS) : undefined;
+  verdict?.catch(() => undefined); // observed below
   await session.begin(next, { connect: request.autoConnect, offline: false, resumed: resumes });
-  if (!request.autoConnect) return session.requireInfo();
+  if (!verdict) return session.requireInfo();
   try {
-    await session.identity.whenVerified(OPAQUE_VERIFY_TIMEOUT_MS);
+    await verdict;
   } catch (error) {
     if (request.refresh) tab.refresh.delete(request.refresh.refreshId);
     // No session is left behind: the error already reached every tab; the status ends CLOSED.

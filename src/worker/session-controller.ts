@@ -5,6 +5,7 @@ import type { ConnectionStatus, HostInspection, HostKind, SessionInfo } from '..
 import type { Clock } from '../shared/clock.js';
 import { isExpired, rolesFromClaim, type TokenClaims } from '../shared/token-claims.js';
 import { ConnectionSupervisor } from './connection-supervisor.js';
+import { dialAhead, type DialAhead, type DialAheadRequest } from './dial-ahead.js';
 import type { HostLog } from './host-log.js';
 import type { ServerConnection, WebSocketFactory } from './server-connection.js';
 import {
@@ -229,7 +230,17 @@ export class SessionController {
   }
 
   /**
+   * Dials for a start before its session is decided (see {@link DialAhead}); `undefined` when a
+   * session or a socket runs already, or this host was superseded.
+   */
+  dialAhead(request: DialAheadRequest): DialAhead | undefined {
+    if (this.#session || this.#phase.name === 'superseded' || this.#supervisor.isRunningFor(request.serverUrl)) return;
+    return dialAhead(this.#supervisor, request);
+  }
+
+  /**
    * Makes `session` the running one (the previous one ended first) and enters its first phase.
+   * Its record is written to IndexedDB beside the dial, not in front of it.
    *
    * @param session - the new or resumed session
    * @param start - `connect`: the app wants a socket; `offline`: the token is expired and no new
@@ -237,14 +248,15 @@ export class SessionController {
    */
   async begin(session: HostedSession, start: { connect: boolean; offline: boolean; resumed: boolean }): Promise<void> {
     this.#session = session;
-    // An opaque token's user is known from the server's welcome (see `#learn`).
+    // An opaque token's user is known from the server's welcome (see `ServerIdentity.learn`).
     if (session.userId !== '') this.#options.data.userChanged(session.userId);
     this.#options.log.write(`session ${start.resumed ? 'resumed' : 'started'} for ${session.userId}`);
-    await this.#persist();
+    const persisted = this.#persist();
     this.#sessionChanged(session);
     this.track(true);
     this.apply({ type: 'start', connect: start.connect });
     if (start.offline) this.apply({ type: 'token-unreachable' });
+    await persisted;
   }
 
   /**

@@ -27,7 +27,7 @@ import { SessionPersistence, type SessionStore } from './session-store.js';
 import { acquireSocketOwnership, type AcquireOwnership } from './socket-owner-lock.js';
 import { TabRegistry, type AttachedTab } from './tab-registry.js';
 import type { TopicCacheStore } from './topic-cache-store.js';
-import { TopicSubscriptions } from './topic-subscriptions.js';
+import { TOPIC_CACHE_LIMIT, TopicSubscriptions } from './topic-subscriptions.js';
 
 /** After the last tab leaves, the host keeps the socket this long (a lone tab's reload keeps it). */
 export const LAST_TAB_GRACE_MS = 3_000;
@@ -89,12 +89,17 @@ export class SessionHost implements HostApi {
     this.#clock = options.clock ?? systemClock;
     this.#log = new HostLog(this.#clock, (line, at) => this.#tabs.broadcast({ type: 'log', line, at }));
     this.#tabs = new TabRegistry((tab) => this.#onTabGone(tab), this.#clock, options.locks);
-    this.#topics = new TopicSubscriptions(options.stores.topics, {
-      deliver: (tabId, subId, changes) => this.#tabs.postTo(tabId, { type: 'changes', subId, changes }),
-      trimmed: (tabId, subId, after, first) => this.#tabs.postTo(tabId, { type: 'trimmed', subId, after, first }),
-      fail: (tabId, subId, code, message) =>
-        this.#tabs.postTo(tabId, { type: 'subscription-error', subId, code, message }),
-    });
+    this.#topics = new TopicSubscriptions(
+      options.stores.topics,
+      {
+        deliver: (tabId, subId, changes) => this.#tabs.postTo(tabId, { type: 'changes', subId, changes }),
+        trimmed: (tabId, subId, after, first) => this.#tabs.postTo(tabId, { type: 'trimmed', subId, after, first }),
+        fail: (tabId, subId, code, message) =>
+          this.#tabs.postTo(tabId, { type: 'subscription-error', subId, code, message }),
+      },
+      TOPIC_CACHE_LIMIT,
+      this.#clock,
+    );
     this.#outbox = new Outbox(options.stores.outbox, (tabId, clientId, outcome) =>
       this.#tabs.postTo(tabId, { type: 'publish-outcome', clientId, outcome }),
     );
@@ -188,6 +193,11 @@ export class SessionHost implements HostApi {
     this.#tabs.broadcast({ type: 'update-available', buildId });
   }
 
+  /** Whether another host took the session over from this one (fenced: it serves no tab any more). */
+  get superseded(): boolean {
+    return this.#session.phase.name === 'superseded';
+  }
+
   /** Build id of this host. */
   get buildId(): string {
     return this.#options.buildId;
@@ -228,7 +238,8 @@ export class SessionHost implements HostApi {
     return this.#session.info();
   }
 
-  ping(): number {
+  ping(tabId?: string): number {
+    if (tabId !== undefined && !this.#tabs.get(tabId)) return -1;
     return this.#clock.now();
   }
 

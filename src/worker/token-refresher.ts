@@ -22,6 +22,11 @@ export interface RefreshCandidate {
   call(deadlineMs: number): Promise<string | undefined>;
 }
 
+/** How one handler call of a round ended. */
+type CallResult =
+  | { id: number; candidate: RefreshCandidate; ok: true; token: string | undefined }
+  | { id: number; candidate: RefreshCandidate; ok: false };
+
 /** How one refresh round ended. */
 export type RefreshOutcome =
   /** A tab's handler gave a token and the session adopted it. */
@@ -218,41 +223,89 @@ export class TokenRefresher {
     return Math.max(MIN_REFRESH_GAP_MS, (at ?? now) - now);
   }
 
+  /**
+   * One round: asks the best tab; when it throws or its tab closes, asks the next at once; when it
+   * stays silent past the failover delay (half the time left before `exp`), asks the next **while
+   * still listening to it** — the first usable answer wins, so a slow handler that answers late is
+   * not thrown away (which could let `exp` pass).
+   */
   async #tryCandidates(): Promise<RefreshOutcome> {
+    const queue = [...this.#host.candidates()];
+    const running = new Map<number, Promise<CallResult>>();
     let failovers = 0;
-    for (const candidate of this.#host.candidates()) {
+    let calls = 0;
+    const askNext = () => {
+      const candidate = queue.shift();
+      if (!candidate) return;
+      const id = calls++;
+      const call = candidate.call(this.#callDeadline()).then(
+        (token): CallResult => ({ id, candidate, ok: true, token }),
+        (): CallResult => ({ id, candidate, ok: false }),
+      );
+      running.set(id, call);
+    };
+    askNext();
+    while (running.size > 0) {
+      const result = await this.#firstResult(
+        [...running.values()],
+        queue.length > 0 ? this.#failoverDelay() : undefined,
+      );
       if (!this.#target) return { type: 'stopped' };
-      let token: string | undefined;
-      try {
-        token = await candidate.call(this.#callDeadline());
-      } catch {
-        failovers++;
-        continue; // threw, timed out, or the tab closed: the next tab's handler gets its turn
+      if (result === undefined) {
+        failovers++; // silent so far: ask the next tab too, and keep listening
+        askNext();
+        continue;
       }
-      if (!this.#target) return { type: 'stopped' };
-      if (token === undefined) return { type: 'no-token', tabId: candidate.tabId };
-      try {
-        if ((await this.#host.adopt(token)) === 'stop') return { type: 'stopped' };
-      } catch {
-        failovers++;
-        continue; // an unusable token (expired, another user): ask the next tab
+      running.delete(result.id);
+      if (result.ok && result.token === undefined) return { type: 'no-token', tabId: result.candidate.tabId };
+      if (result.ok && result.token !== undefined) {
+        try {
+          if ((await this.#host.adopt(result.token)) === 'stop') return { type: 'stopped' };
+          return { type: 'refreshed', tabId: result.candidate.tabId, token: result.token, failovers };
+        } catch {
+          // An unusable token (expired, another user): treated like a failed call.
+        }
       }
-      return { type: 'refreshed', tabId: candidate.tabId, token, failovers };
+      failovers++; // threw, timed out, closed, or unusable: the next tab's handler gets its turn
+      if (running.size === 0) askNext();
     }
     return this.#target ? { type: 'failed', failovers } : { type: 'stopped' };
   }
 
-  /**
-   * Deadline of one handler call: {@link REFRESH_CALL_TIMEOUT_MS}, but at most half the time left
-   * before the token expires (never below {@link MIN_REFRESH_CALL_TIMEOUT_MS}), so that a frozen
-   * tab's handler leaves the next tab time to refresh before `exp`.
-   */
-  #callDeadline(): number {
+  /** The first of `calls` to settle, or `undefined` after `ms` (no limit when `ms` is undefined). */
+  #firstResult(calls: Promise<CallResult>[], ms: number | undefined): Promise<CallResult | undefined> {
+    if (ms === undefined) return Promise.race(calls);
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<undefined>((resolve) => (timer = this.#clock.setTimeout(() => resolve(undefined), ms)));
+    return Promise.race([...calls, timeout]).finally(() => this.#clock.clearTimeout(timer));
+  }
+
+  /** Time left before the token's local expiry (`undefined`: it never expires). */
+  #timeLeft(): number | undefined {
     const target = this.#target;
     const expiry = target ? localExpiry(target.expiresAt, target.clockOffsetMs) : null;
-    if (expiry === null) return REFRESH_CALL_TIMEOUT_MS;
-    const half = (expiry - this.#clock.now()) / 2;
-    return Math.round(Math.min(REFRESH_CALL_TIMEOUT_MS, Math.max(MIN_REFRESH_CALL_TIMEOUT_MS, half)));
+    return expiry === null ? undefined : expiry - this.#clock.now();
+  }
+
+  /**
+   * Deadline of one handler call: {@link REFRESH_CALL_TIMEOUT_MS}, but never past the token's
+   * expiry (and never below {@link MIN_REFRESH_CALL_TIMEOUT_MS}).
+   */
+  #callDeadline(): number {
+    const left = this.#timeLeft();
+    if (left === undefined) return REFRESH_CALL_TIMEOUT_MS;
+    return Math.round(Math.min(REFRESH_CALL_TIMEOUT_MS, Math.max(MIN_REFRESH_CALL_TIMEOUT_MS, left)));
+  }
+
+  /**
+   * How long a silent handler is given before the next tab is asked too: half the time left before
+   * `exp` (at least {@link MIN_REFRESH_CALL_TIMEOUT_MS}, at most {@link REFRESH_CALL_TIMEOUT_MS}),
+   * so a frozen tab leaves the next one time to refresh.
+   */
+  #failoverDelay(): number {
+    const left = this.#timeLeft();
+    if (left === undefined) return REFRESH_CALL_TIMEOUT_MS;
+    return Math.round(Math.min(REFRESH_CALL_TIMEOUT_MS, Math.max(MIN_REFRESH_CALL_TIMEOUT_MS, left / 2)));
   }
 
   #clearTimers(): void {

@@ -8,6 +8,7 @@ import {
 } from '../protocol/host-api.js';
 import type { ServerMessage } from '../protocol/messages.js';
 import { validateTopicName } from '../protocol/topic-name.js';
+import type { Clock } from '../shared/clock.js';
 import type { RequestBody } from './server-connection.js';
 
 /** What a history page is cut from: a topic's cached window as the host holds it. */
@@ -99,18 +100,52 @@ export async function fetchHistory(
  *
  * @param request - topic, `before`, `limit`
  * @param cached - the topic's cached window, if the host holds the topic
- * @param link - the authenticated connection, if any
- * @throws {@link SessionError} `INVALID_ARGUMENT`, `DISCONNECTED` (no socket and no cached range),
+ * @param link - the authenticated connection (waits for one while connecting)
+ * @throws {@link SessionError} `INVALID_ARGUMENT`, `DISCONNECTED` (no socket in time, nothing cached),
  *   or the server's refusal (`FORBIDDEN`)
  */
 export async function topicHistory(
   request: HistoryRequest,
   cached: CachedWindow | undefined,
-  link: { request(body: RequestBody): Promise<ServerMessage> } | undefined,
+  link: () => Promise<{ request(body: RequestBody): Promise<ServerMessage> }>,
 ): Promise<HistoryPage> {
   const { topic, before, limit } = checkHistoryRequest(request);
   const page = cached && cachedHistory(cached, before, limit);
   if (page) return page;
-  if (!link) throw new SessionError('DISCONNECTED', `not connected, and the host has no cached history of "${topic}"`);
-  return fetchHistory(link, topic, before, limit);
+  return fetchHistory(await link(), topic, before, limit);
+}
+
+/** A history request made while connecting waits this long for the socket before `DISCONNECTED`. */
+export const HISTORY_CONNECT_WAIT_MS = 10_000;
+
+/** Requests waiting for the next authenticated socket (history made while the session connects). */
+export class NextLink<L> {
+  readonly #clock: Clock;
+  readonly #waiting = new Set<(link: L) => void>();
+
+  /** @param clock - times the wait */
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Resolves with the next link, or rejects `DISCONNECTED` after {@link HISTORY_CONNECT_WAIT_MS}. */
+  wait(): Promise<L> {
+    return new Promise((resolve, reject) => {
+      const waiter = (link: L) => {
+        this.#clock.clearTimeout(timer);
+        resolve(link);
+      };
+      const timer = this.#clock.setTimeout(() => {
+        this.#waiting.delete(waiter);
+        reject(new SessionError('DISCONNECTED', 'not connected to the server, and the host has no cached history'));
+      }, HISTORY_CONNECT_WAIT_MS);
+      this.#waiting.add(waiter);
+    });
+  }
+
+  /** A socket was authenticated: every waiting request goes out on it. */
+  open(link: L): void {
+    for (const waiter of this.#waiting) waiter(link);
+    this.#waiting.clear();
+  }
 }

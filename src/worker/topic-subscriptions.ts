@@ -10,15 +10,18 @@ import type {
 import type { ChangeMessage, HistoryTrimmedMessage, ServerMessage } from '../protocol/messages.js';
 import { validateTopicName } from '../protocol/topic-name.js';
 import type { RequestBody } from './server-connection.js';
-import { newTopic, subKey, type HostTopic } from './host-topic.js';
-import { topicHistory } from './topic-history.js';
+import { newTopic, skipTrimmed, subKey, type HostTopic, type TabSubscription } from './host-topic.js';
+import { NextLink, topicHistory } from './topic-history.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import type { TopicCacheStore } from './topic-cache-store.js';
 
 /** Changes kept per topic (memory and IndexedDB) for late subscribers and offline starts. */
 export const TOPIC_CACHE_LIMIT = 5_000;
 /**
  * Received changes are written to IndexedDB in one transaction per topic at most this often, off
- * the delivery path. A host that dies in between only re-fetches those changes on resume.
+ * the delivery path: right after a delivery once due (the tabs have the change, the next one is
+ * furthest away), or twice this long after the first unsaved change when the stream pauses. A
+ * host that dies in between only re-fetches those changes on resume.
  */
 export const CACHE_SAVE_DELAY_MS = 100;
 
@@ -51,15 +54,24 @@ export class TopicSubscriptions {
   /** The user whose changes the in-memory windows hold (kept while no session runs). */
   #dataUser: string | undefined;
   #link: TopicLink | undefined;
+  /** History requests waiting for a socket. */
+  readonly #nextLink: NextLink<TopicLink>;
   #changesReceived = 0;
-  #saveScheduled = false;
+  /** When the unsaved changes are due in IndexedDB (epoch ms); undefined: nothing unsaved. */
+  #saveDueAt: number | undefined;
 
   /**
    * @param cache - persistence of caches and cursors
    * @param delivery - how changes reach tabs
    * @param limit - changes cached per topic
    */
-  constructor(cache: Promise<TopicCacheStore>, delivery: TopicDelivery, limit = TOPIC_CACHE_LIMIT) {
+  constructor(
+    cache: Promise<TopicCacheStore>,
+    delivery: TopicDelivery,
+    limit = TOPIC_CACHE_LIMIT,
+    clock: Clock = systemClock,
+  ) {
+    this.#nextLink = new NextLink(clock);
     this.#cache = cache;
     this.#delivery = delivery;
     this.#limit = limit;
@@ -68,11 +80,8 @@ export class TopicSubscriptions {
   /** Counters for `inspect()`. */
   stats(): { topics: number; tabSubscriptions: number; changesReceived: number } {
     const topics = this.inspect();
-    return {
-      topics: topics.filter((topic) => topic.live).length,
-      tabSubscriptions: topics.reduce((sum, topic) => sum + topic.subscribers, 0),
-      changesReceived: this.#changesReceived,
-    };
+    const tabSubscriptions = topics.reduce((sum, topic) => sum + topic.subscribers, 0);
+    return { topics: topics.filter((t) => t.live).length, tabSubscriptions, changesReceived: this.#changesReceived };
   }
 
   /** The topics as `inspect()` reports them. */
@@ -166,12 +175,15 @@ export class TopicSubscriptions {
     const topic = this.#topics.get(request.topic);
     if (topic) await topic.loaded;
     const cached = topic && { window: topic.window, cursor: topic.cursor, live: topic.requestedAfter !== undefined };
-    return topicHistory(request, cached, this.#link);
+    if (!this.#userId)
+      throw new SessionError('NO_ACTIVE_SESSION', 'no session is running: call startSession(token) first');
+    return topicHistory(request, cached, () => (this.#link ? Promise.resolve(this.#link) : this.#nextLink.wait()));
   }
 
   /** A socket was authenticated: subscribe every topic after its cursor. */
   onConnected(link: TopicLink): void {
     this.#link = link;
+    this.#nextLink.open(link);
     for (const topic of this.#topics.values()) {
       topic.requestedAfter = undefined;
       this.#subscribeAtServer(topic);
@@ -201,9 +213,11 @@ export class TopicSubscriptions {
       topic.cursor = change.seq;
       topic.window.push(change);
       topic.unsaved.push(change);
-      if (topic.window.length > this.#limit) topic.window.splice(0, topic.window.length - this.#limit);
+      // shift() is O(1) in V8 (the array is trimmed in place); splice(0, n) moves the whole window.
+      while (topic.window.length > this.#limit) topic.window.shift();
       this.#scheduleSave();
       this.#pump(topic);
+      if (this.#saveDueAt !== undefined && Date.now() >= this.#saveDueAt) void this.flush();
     } else if (change.seq <= topic.cursor) {
       // Backfill for a tab that asked for more history than the cache holds.
       topic.replayAt = change.seq < topic.cursor ? change.seq : undefined;
@@ -230,19 +244,11 @@ export class TopicSubscriptions {
   onTrimmed(message: HistoryTrimmedMessage): void {
     const topic = this.#topics.get(message.topic);
     if (!topic || topic.requestedAfter === undefined) return;
-    const skipTo = message.first - 1;
-    if (topic.cursor < skipTo) {
-      topic.cursor = skipTo;
-      topic.window = [];
-      topic.unsaved = [];
-      topic.replayAt = undefined;
-      const userId = this.#dataUser;
-      if (userId) void this.#cache.then((cache) => cache.reset(userId, topic.name));
-    }
-    for (const sub of topic.subs.values()) {
-      if (sub.delivered >= skipTo) continue;
-      this.#delivery.trimmed(sub.tabId, sub.subId, sub.delivered, message.first);
-      sub.delivered = skipTo;
+    const userId = this.#dataUser;
+    const report = (sub: TabSubscription, after: number) =>
+      this.#delivery.trimmed(sub.tabId, sub.subId, after, message.first);
+    if (skipTrimmed(topic, message.first, report) && userId) {
+      void this.#cache.then((cache) => cache.reset(userId, topic.name));
     }
     this.#pump(topic);
   }
@@ -258,7 +264,7 @@ export class TopicSubscriptions {
 
   /** Sends every topic's unsaved changes and cursor to IndexedDB, one transaction per topic. */
   flush(): Promise<void> {
-    this.#saveScheduled = false;
+    this.#saveDueAt = undefined;
     return this.#save([...this.#topics.values()]);
   }
 
@@ -283,9 +289,13 @@ export class TopicSubscriptions {
   }
 
   #scheduleSave(): void {
-    if (this.#saveScheduled) return;
-    this.#saveScheduled = true;
-    setTimeout(() => void this.flush(), CACHE_SAVE_DELAY_MS);
+    if (this.#saveDueAt !== undefined) return;
+    const dueAt = Date.now() + CACHE_SAVE_DELAY_MS;
+    this.#saveDueAt = dueAt;
+    // A timer of its own would fire in the middle of a periodic stream's next delivery.
+    setTimeout(() => {
+      if (this.#saveDueAt === dueAt) void this.flush();
+    }, 2 * CACHE_SAVE_DELAY_MS);
   }
 
   async #load(topic: HostTopic): Promise<void> {

@@ -4,11 +4,17 @@
  * type-checks before `dist/` exists; main.ts assigning the real `SessionClient` checks that they agree.
  */
 import type * as Errors from '../../../src/errors/index.ts';
-import type { ConnectionStatus, HostStats, SessionInfo, TopicChange } from '../../../src/protocol/host-api.ts';
+import type {
+  ConnectionStatus,
+  HostInspection,
+  HostStats,
+  SessionInfo,
+  TopicChange,
+} from '../../../src/protocol/host-api.ts';
 import type { SessionErrorType } from '../../../src/protocol/error-codes.ts';
 import type { JsonValue } from '../../../src/protocol/messages.ts';
 
-export type { ConnectionStatus, HostStats, JsonValue, SessionErrorType, SessionInfo, TopicChange };
+export type { ConnectionStatus, HostInspection, HostStats, JsonValue, SessionErrorType, SessionInfo, TopicChange };
 
 export interface RefreshOptions {
   refreshHandler: () => Promise<string | undefined>;
@@ -25,6 +31,7 @@ export interface ClientOptions {
   schema?: { version: number };
   host?: 'auto' | 'shared-worker' | 'leader';
   workerUrl?: string | URL;
+  debug?: boolean | ((line: string) => void);
 }
 
 /** The page API the suite uses (spec §3, plus the test-only stats call). */
@@ -51,6 +58,8 @@ export interface PageClient {
   ): () => void;
   publish(topic: string, data: JsonValue): Promise<{ seq: number }>;
   debugHostStats?(): Promise<HostStats>;
+  /** Everything the host can tell about itself: session, closes, refresh history, topics, log. */
+  inspect?(): Promise<HostInspection>;
 }
 
 /** How the page's refresh handler answers; tests may change `window.refreshPlan` at any time. */
@@ -63,6 +72,8 @@ export interface RefreshPlan {
   expiresIn?: number | null;
   /** More claims for each minted token (e.g. a custom roles claim). */
   extra?: Record<string, unknown>;
+  /** The handler waits this long before it mints (a slow token endpoint). */
+  delayMs?: number;
 }
 
 /** What the page's refresh options ask for. */
@@ -81,6 +92,8 @@ export interface ClientSetup {
   host?: 'auto' | 'shared-worker' | 'leader';
   /** Passed through as `workerUrl` (resolved against the page's URL). */
   workerUrl?: string;
+  /** Records the host's log lines (the client's `debug` option) into `window.events.hostLog`. */
+  recordHostLog?: boolean;
 }
 
 /** An error as the page saw it. */
@@ -106,6 +119,8 @@ export interface PageEvents {
   updatesAvailable: { buildId: string; t: number }[];
   /** From `client.onHostUnavailable(cb)`. */
   hostUnavailable: { code: string | undefined; message: string; t: number; p: number }[];
+  /** The host's log lines this tab received, when created with `recordHostLog` (`t`: the tab's clock). */
+  hostLog: { line: string; t: number }[];
 }
 
 export interface StartResult {

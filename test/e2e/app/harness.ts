@@ -35,6 +35,7 @@ export function installHarness(SS: Window['SS']): void {
     refreshCalls: [],
     updatesAvailable: [],
     hostUnavailable: [],
+    hostLog: [],
   };
   window.SS = SS;
   window.events = events;
@@ -73,6 +74,7 @@ export function installHarness(SS: Window['SS']): void {
         call.error = 'thrown on purpose';
         throw new Error('refresh handler failed on purpose');
       }
+      if (current.delayMs) await new Promise((resolve) => setTimeout(resolve, current.delayMs));
       call.token = await window.mintFreshToken(current);
       return call.token;
     };
@@ -103,10 +105,11 @@ export function installHarness(SS: Window['SS']): void {
 
   const harness: Harness = {
     createClient(setup: ClientSetup) {
-      const { refresh, ...rest } = setup;
+      const { refresh, recordHostLog, ...rest } = setup;
       const c = new SessionClient({
         ...rest,
         ...(refresh && { refreshOptions: refreshOptions(refresh) }),
+        ...(recordHostLog && { debug: (line: string) => events.hostLog.push({ line, t: Date.now() }) }),
         onSessionError: (type) => events.ctorSessionErrors.push({ type, t: Date.now() }),
       });
       window.client = c;

@@ -1,13 +1,4 @@
-import {
-  endSession,
-  expect,
-  FRAMEWORKS,
-  builtClientHasHistory,
-  publishTexts,
-  startSession,
-  test,
-  texts,
-} from './fixtures.ts';
+import { endSession, expect, FRAMEWORKS, publishTexts, startSession, test, texts } from './fixtures.ts';
 import { PAGE_SIZE, TOPICS } from './apps/topics.ts';
 
 for (const framework of FRAMEWORKS) {
@@ -49,7 +40,6 @@ for (const framework of FRAMEWORKS) {
       mintToken,
       server,
     }) => {
-      test.fixme(!builtClientHasHistory(), 'needs client.history');
       for (const text of texts('c', 1, 12)) await server.publish(TOPICS.infinite, { text });
       const tabs = [await openApp(framework), await openApp(framework)];
       await startSession(tabs[0]!, await mintToken({ sub: 'alice' }));
@@ -71,7 +61,6 @@ for (const framework of FRAMEWORKS) {
     });
 
     test('the paginated topic walks pages both ways, its newest page live', async ({ openApp, mintToken, server }) => {
-      test.fixme(!builtClientHasHistory(), 'needs client.history');
       for (const text of texts('l', 1, 12)) await server.publish(TOPICS.paginated, { text });
       const tab = await openApp(framework);
       await startSession(tab, await mintToken({ sub: 'alice' }));

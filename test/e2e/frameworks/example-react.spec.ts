@@ -5,7 +5,7 @@ import type { BrowserContext, Page } from '@playwright/test';
 import { build } from 'vite';
 import { DIST_DIR, REPO_ROOT } from '../paths.ts';
 import { serveStatic, type StaticServer } from '../static-server.ts';
-import { expect, builtClientHasHistory, test } from './fixtures.ts';
+import { expect, test } from './fixtures.ts';
 
 const EXAMPLE_DIR = path.join(REPO_ROOT, 'examples/react');
 const OUT_DIR = path.join(REPO_ROOT, '.tmp/e2e-example-react');
@@ -43,7 +43,6 @@ test.describe('examples/react: a chat on shared-session/react', () => {
     mintToken,
     consoleProblems,
   }) => {
-    test.fixme(!builtClientHasHistory(), 'needs client.history');
     await routeDemoApi(context, server.url, (sub) => mintToken({ sub, expiresIn: 60 }));
     for (let i = 1; i <= 30; i++) await server.publish('chat', { author: 'bot', text: `m${i}` });
     const open = async (): Promise<Page> => {

@@ -1,7 +1,4 @@
 import type { ConsoleMessage, Page } from '@playwright/test';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { DIST_DIR } from '../paths.ts';
 import { expect, test as base } from '../fixtures.ts';
 import { serveStatic } from '../static-server.ts';
 import { buildFrameworkApps } from './build-apps.ts';
@@ -97,19 +94,4 @@ declare global {
     /** Renders of the React app's `Status` component (a `useConnectionStatus` reader). */
     statusRenders?: number;
   }
-}
-
-/**
- * Whether the built package (the run's dist snapshot) serves topic history end to end — the
- * page's `client.history` and the server's `history` request — which the infinite and paginated
- * hooks need.
- */
-export function builtClientHasHistory(): boolean {
-  const hasText = (dir: string, ending: string, pattern: RegExp) =>
-    readdirSync(path.join(DIST_DIR, dir), { recursive: true })
-      .map(String)
-      .filter((file) => file.endsWith(ending))
-      .some((file) => pattern.test(readFileSync(path.join(DIST_DIR, dir, file), 'utf8')));
-  // The page's `history` and the server's answer to the `history` request both have to be built.
-  return hasText('page', '.d.ts', /^\s*history\(/m) && hasText('server', '.js', /case 'history':/);
 }

@@ -1,5 +1,5 @@
 import { hostStats } from '../fixtures.ts';
-import { expect, builtClientHasHistory, publishTexts, startSession, test, texts } from './fixtures.ts';
+import { expect, publishTexts, startSession, test, texts } from './fixtures.ts';
 import { TOPICS } from './apps/topics.ts';
 
 /** Background refreshes the render-count measurement waits for. */
@@ -16,7 +16,7 @@ test.describe('react bindings: StrictMode, server rendering, renders', () => {
     await publishTexts(tab, TOPICS.live, ['s1', 's2']);
     await expect(tab.getByTestId('live').locator('li')).toHaveText(texts('s', 1, 2));
     // The live topic, and the live tails of the infinite and paginated topics once their newest page came.
-    const expected = builtClientHasHistory() ? 3 : 1;
+    const expected = 3;
     await expect.poll(async () => (await hostStats(tab)).tabSubscriptions).toBe(expected);
   });
 

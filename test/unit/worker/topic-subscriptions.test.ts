@@ -5,6 +5,9 @@ import type { ChangeMessage, ServerMessage } from '../../../src/protocol/message
 import type { RequestBody } from '../../../src/worker/server-connection.js';
 import { createTopicCacheStore } from '../../../src/worker/topic-cache-store.js';
 import { TopicSubscriptions, type TopicLink } from '../../../src/worker/topic-subscriptions.js';
+import { HISTORY_CONNECT_WAIT_MS } from '../../../src/worker/topic-history.js';
+import { systemClock, type Clock } from '../../../src/shared/clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 
 /** A server stand-in: records subscribe requests and answers them. */
 class FakeLink implements TopicLink {
@@ -40,7 +43,7 @@ const change = (seq: number, topic = 't'): ChangeMessage => ({
   publishedAt: 1000 + seq,
 });
 
-function setup(limit = 100) {
+function setup(limit = 100, clock: Clock = systemClock) {
   const cache = createTopicCacheStore(undefined);
   const delivered = new Map<string, number[]>();
   const failures: string[] = [];
@@ -57,6 +60,7 @@ function setup(limit = 100) {
       fail: (_tabId: string, subId: string, code: string) => void failures.push(`${subId}:${code}`),
     },
     limit,
+    clock,
   );
   topics.setUser('alice');
   return { topics, delivered, failures, cache, trims };
@@ -264,11 +268,14 @@ describe('TopicSubscriptions history (spec §3 history)', () => {
   });
 
   it('refuses bad arguments with INVALID_ARGUMENT and an offline, uncached range with DISCONNECTED', async () => {
-    const { topics } = setup();
+    const clock = new FakeClock();
+    const { topics } = setup(100, clock);
     await expect(topics.history({ topic: 't', before: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(topics.history({ topic: 't', limit: 501 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(topics.history({ topic: 'a\u0007b' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(topics.history({ topic: 't' })).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    const offline = topics.history({ topic: 't' }).catch((error: unknown) => error); // waits for a socket
+    await clock.advance(HISTORY_CONNECT_WAIT_MS);
+    expect(await offline).toMatchObject({ code: 'DISCONNECTED' });
   });
 });
 
@@ -289,5 +296,22 @@ describe('TopicSubscriptions retention (HISTORY_TRIMMED)', () => {
       'no resubscribe loop',
     ).toHaveLength(1);
     expect(topics.inspect()[0]).toMatchObject({ cursor: 52 });
+  });
+});
+
+describe('TopicSubscriptions history while connecting', () => {
+  it('waits for the socket and then asks the server (a page mounted before the session connected)', async () => {
+    const { topics } = setup();
+    const link = new FakeLink();
+    link.log = [1, 2, 3];
+    const page = topics.history({ topic: 't', limit: 2 });
+    topics.onConnected(link);
+    expect((await page).changes.map((c) => c.seq)).toEqual([2, 3]);
+  });
+
+  it('refuses a history request without a session with NO_ACTIVE_SESSION', async () => {
+    const { topics } = setup();
+    topics.setUser(undefined);
+    await expect(topics.history({ topic: 't' })).rejects.toMatchObject({ code: 'NO_ACTIVE_SESSION' });
   });
 });
