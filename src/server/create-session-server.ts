@@ -241,6 +241,16 @@ export async function createSessionServer(options: SessionServerOptions): Promis
       }
       return count;
     },
+    expireSessions(userId) {
+      let count = 0;
+      for (const connection of sockets.values()) {
+        const session = connection.session;
+        if (session === undefined || (userId !== undefined && session.userId !== userId)) continue;
+        connection.expire();
+        count++;
+      }
+      return count;
+    },
     close() {
       closing ??= shutdown();
       return closing;

@@ -202,6 +202,21 @@ export interface AttachedSessionServer {
    */
   terminateSockets(userId?: string): number;
   /**
+   * Ends sessions as their token's expiry does, now: every authenticated socket (all, or those of
+   * one user) is closed with 4002 TOKEN_EXPIRED, `"token expired"`. The host reports
+   * `onSessionError('TOKEN_EXPIRED')` in every tab and waits for a new token
+   * (`updateSessionToken` or `startSession`). For tests of expiry without waiting for `exp`; only
+   * this process's sockets (another process behind a load balancer keeps its own).
+   *
+   * @param userId - only this user's sessions
+   * @returns the number of sockets closed
+   * @example
+   * ```ts
+   * server.expireSessions('alice'); // alice's tabs get TOKEN_EXPIRED
+   * ```
+   */
+  expireSessions(userId?: string): number;
+  /**
    * Closes every socket with 4503 SERVER_SHUTDOWN, then its own HTTP server (never the app's
    * `server`: it only stops listening to its upgrades), then the topic store when the server
    * opened it (`'memory'`, `{ path }` or `{ redis }`, not a store passed in). Idempotent.

@@ -19,6 +19,20 @@ export interface SessionServerFixture {
   mintToken(options: MintTokenOptions): Promise<string>;
   /** Open authenticated sockets of a user at the server (1 per browser context when all is well). */
   socketsForUser(sub: string): number;
+  /**
+   * Expires sessions now, as their token's `exp` would: the server closes every socket of `sub`
+   * (or of everyone) with 4002 TOKEN_EXPIRED, and each tab's `onSessionError` gets
+   * `'TOKEN_EXPIRED'`, without waiting out a token's lifetime.
+   *
+   * @param sub - only this user's sessions
+   * @returns the number of sockets closed (1 per browser context when all is well)
+   * @example
+   * ```ts
+   * expect(sessionServer.expireSessionNow('alice')).toBe(1);
+   * for (const tab of tabs) await expect(tab.getByTestId('error')).toHaveText('TOKEN_EXPIRED');
+   * ```
+   */
+  expireSessionNow(sub?: string): number;
   /** Takes the network away from every browser (cuts live sockets, refuses new ones). */
   cut(): number;
   /** Gives the network back; hosts reconnect and resume. */
@@ -81,6 +95,7 @@ export const test = base.extend<
             ...options,
           }),
         socketsForUser: (sub) => server.stats().socketsByUser[sub] ?? 0,
+        expireSessionNow: (sub) => server.expireSessions(sub),
         cut: () => proxy.cut(),
         restore: () => proxy.restore(),
         proxy,

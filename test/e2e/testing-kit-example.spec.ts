@@ -73,3 +73,30 @@ test('a user who is not a member is refused the feed', async ({ sessionServer, o
   await expect(tab!.getByTestId('error')).toHaveText('FORBIDDEN');
   await expect(tab!.getByRole('listitem')).toHaveCount(0);
 });
+
+test('when the session expires every tab says so, and signing in again brings the feed back', async ({
+  sessionServer,
+  openTabs,
+}) => {
+  const token = await sessionServer.mintToken({ sub: 'alice', roles: ['member'] });
+  const tabs = await openTabs(2, feedUrl(sessionServer.url, token));
+  for (const tab of tabs) await expect(tab.getByTestId('status')).toHaveText('OPEN');
+  await sessionServer.server.publish('feed:team', { text: 'Before the expiry' });
+  for (const tab of tabs) await expect(tab.getByRole('listitem')).toHaveText(['Before the expiry']);
+
+  // As if the token's `exp` had passed: no waiting out a token's lifetime.
+  expect(sessionServer.expireSessionNow('alice')).toBe(1);
+  for (const tab of tabs) {
+    await expect(tab.getByTestId('error')).toHaveText('TOKEN_EXPIRED');
+    await expect(tab.getByTestId('status')).toHaveText('CLOSED');
+  }
+  expect(sessionServer.socketsForUser('alice')).toBe(0);
+
+  const fresh = await sessionServer.mintToken({ sub: 'alice', roles: ['member'] });
+  for (const tab of tabs) await tab.goto(feedUrl(sessionServer.url, fresh));
+  for (const tab of tabs) {
+    await expect(tab.getByTestId('status')).toHaveText('OPEN');
+    await expect(tab.getByRole('listitem')).toHaveText(['Before the expiry']);
+  }
+  expect(sessionServer.socketsForUser('alice')).toBe(1);
+});

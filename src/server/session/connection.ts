@@ -118,7 +118,7 @@ export class Connection implements TopicPeer {
     this.#inbound = new InboundFrames(host.rateLimit, { maxFrames, maxBytes: limits.maxQueuedBytes }, socket, (error) =>
       this.#fail(error),
     );
-    this.#expiry = new ExpiryTimer(() => this.close(CloseCode.TOKEN_EXPIRED, 'token expired'));
+    this.#expiry = new ExpiryTimer(() => this.expire());
     this.#helloTimer = setTimeout(() => {
       this.close(CloseCode.HELLO_TIMEOUT, 'no hello in time');
       this.#terminate();
@@ -173,6 +173,11 @@ export class Connection implements TopicPeer {
     }
     this.#ticket?.release();
     this.#host.closed(this);
+  }
+
+  /** Closes the session as its token's expiry does: 4002 TOKEN_EXPIRED, `"token expired"`. */
+  expire(): void {
+    this.close(CloseCode.TOKEN_EXPIRED, 'token expired');
   }
 
   /**

@@ -12,6 +12,7 @@ const form = document.querySelector('form');
 
 const client = new SessionClient({ serverUrl: params.get('server') });
 client.onConnectionStatusChange((s) => (status.textContent = s), true);
+client.onSessionError((type) => (error.textContent = type));
 await client.startSession(params.get('token'));
 
 client.subscribe(

@@ -135,6 +135,23 @@ describe('terminateSockets', () => {
   });
 });
 
+describe('expireSessions', () => {
+  it("closes only the given user's sessions with 4002, as the expiry timer does, and returns the count", async () => {
+    const started = await startServer();
+    server = started;
+    const alice = await connectSession(started, await mint({ sub: 'alice' }));
+    const bob = await connectSession(started, await mint({ sub: 'bob' }));
+    expect(started.expireSessions('alice')).toBe(1);
+    expect(await alice.client.closed).toEqual({ code: CloseCode.TOKEN_EXPIRED, reason: 'token expired' });
+    bob.client.send({ type: 'ping', id: 1 });
+    expect(await bob.client.next()).toMatchObject({ type: 'pong', id: 1 });
+    expect(started.expireSessions('nobody')).toBe(0);
+    expect(started.expireSessions()).toBe(1);
+    expect((await bob.client.closed).code).toBe(CloseCode.TOKEN_EXPIRED);
+    await expect.poll(() => started.stats().closesByCode).toMatchObject({ [CloseCode.TOKEN_EXPIRED]: 2 });
+  });
+});
+
 describe('end', () => {
   it('closes every socket of the session with 4005 and forgets it, so the id starts fresh', async () => {
     server = await startServer();
