@@ -9,6 +9,7 @@ import { OperationsCounters } from './operations/counters.js';
 import { Operations } from './operations/endpoints.js';
 import { resolveOptions } from './options.js';
 import { Connection, type ConnectionHost } from './session/connection.js';
+import { closeExpired } from './session/expiry-timer.js';
 import { LiveConnections } from './session/live-connections.js';
 import { createMemorySessionRegistry } from './session/registry.js';
 import { createLocalChangeFeed } from './topics/change-feed.js';
@@ -246,7 +247,7 @@ export async function createSessionServer(options: SessionServerOptions): Promis
       for (const connection of sockets.values()) {
         const session = connection.session;
         if (session === undefined || (userId !== undefined && session.userId !== userId)) continue;
-        connection.expire();
+        closeExpired(connection);
         count++;
       }
       return count;

@@ -9,7 +9,7 @@ import type { TopicMessage, TopicPeer } from '../topics/peer.js';
 import type { AdmissionTicket } from '../transport/admission.js';
 import { InboundFrames, type RateLimitOptions, type RateVerdict } from '../transport/flow-control.js';
 import { closeReason, type SocketLike } from '../transport/socket.js';
-import { ExpiryTimer } from './expiry-timer.js';
+import { closeExpired, ExpiryTimer } from './expiry-timer.js';
 import {
   helloRefusal,
   INTERNAL_ERROR,
@@ -118,7 +118,7 @@ export class Connection implements TopicPeer {
     this.#inbound = new InboundFrames(host.rateLimit, { maxFrames, maxBytes: limits.maxQueuedBytes }, socket, (error) =>
       this.#fail(error),
     );
-    this.#expiry = new ExpiryTimer(() => this.expire());
+    this.#expiry = new ExpiryTimer(() => closeExpired(this));
     this.#helloTimer = setTimeout(() => {
       this.close(CloseCode.HELLO_TIMEOUT, 'no hello in time');
       this.#terminate();
@@ -173,11 +173,6 @@ export class Connection implements TopicPeer {
     }
     this.#ticket?.release();
     this.#host.closed(this);
-  }
-
-  /** Closes the session as its token's expiry does: 4002 TOKEN_EXPIRED, `"token expired"`. */
-  expire(): void {
-    this.close(CloseCode.TOKEN_EXPIRED, 'token expired');
   }
 
   /**

@@ -1,4 +1,15 @@
+import { CloseCode } from '../../protocol/close-codes.js';
 import { MAX_TIMER_DELAY_MS } from '../constants.js';
+
+/**
+ * Closes a session as its token's expiry does: 4002 TOKEN_EXPIRED, `"token expired"` (the expiry
+ * timer of each connection, and `server.expireSessions`).
+ *
+ * @param connection - an authenticated connection
+ */
+export function closeExpired(connection: { close(code: number, reason: string): void }): void {
+  connection.close(CloseCode.TOKEN_EXPIRED, 'token expired');
+}
 
 /**
  * One timer that fires at an absolute epoch time, however far away: `setTimeout` overflows past
