@@ -88,3 +88,24 @@ export async function loadOptionalPeer<Module>(peer: OptionalPeer, load: () => P
     throw error;
   }
 }
+
+/**
+ * Whether an optional peer is installed, loading it as {@link loadOptionalPeer} does (the CLI's
+ * default store is LMDB when `lmdb` is installed). A package that is installed but fails to load
+ * counts as installed: opening its store then reports why.
+ *
+ * @param peer - the package
+ * @param load - `() => import('<peer.name>')`
+ * @example
+ * ```ts
+ * const durable = await isOptionalPeerInstalled(LMDB_PEER, () => import('lmdb'));
+ * ```
+ */
+export async function isOptionalPeerInstalled(peer: OptionalPeer, load: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await load();
+    return true;
+  } catch (error) {
+    return !isMissing(error, peer.name);
+  }
+}

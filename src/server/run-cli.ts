@@ -4,6 +4,7 @@ import { environmentHelp, FLAGS, PUBLIC_KEY_ENV_VAR, readFlags, UsageError, type
 import { NO_PERMISSIONS_WARNING, readPermissionsFile } from './cli/permissions-file.js';
 import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT } from './constants.js';
 import { createSessionServer } from './create-session-server.js';
+import { isOptionalPeerInstalled, LMDB_PEER } from './optional-peer.js';
 import { createConsoleLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.js';
 import { HEALTH_PATH, METRICS_PATH } from './operations/endpoints.js';
 import type { TopicStoreOption } from './open-store.js';
@@ -61,7 +62,8 @@ export const CLI_USAGE = `usage: shared-session-server [--port ${DEFAULT_PORT}] 
   --permissions F       JSON file of the permissions option (topic patterns → read/write roles);
                         without it every signed-in user may read and write every non-private topic
   --schema-version N    served schema version (repeatable)
-  --data DIR            keep topics in the durable LMDB store in DIR (default ${DEFAULT_DATA_DIR})
+  --data DIR            keep topics in the durable LMDB store in DIR (default ${DEFAULT_DATA_DIR};
+                        without the optional peer lmdb installed, memory with a warning)
   --memory              keep topics in memory only (lost when the server stops)
   --redis URL           share topics, fan-out and sessions with other server processes through
                         Redis (redis://host:port); run several behind a load balancer
@@ -153,7 +155,14 @@ async function authFrom(values: FlagValues, env: CliContext['env']): Promise<Aut
   );
 }
 
-function storeFrom(values: FlagValues): { store: TopicStoreOption; line: string } {
+/**
+ * The store the flags choose. Without a store flag it is LMDB in `./data` when `lmdb` is
+ * installed, else memory with a warning (a first run works without the optional peer; it says so).
+ */
+function storeFrom(
+  values: FlagValues,
+  lmdbInstalled: boolean,
+): { store: TopicStoreOption; line: string; warning?: string } {
   const storeFlags = [values.data !== undefined, values.memory === true, values.redis !== undefined];
   if (storeFlags.filter(Boolean).length > 1) throw new UsageError('give only one of --data, --memory or --redis');
   if (values.data === '') throw new UsageError('--data must name a directory');
@@ -172,6 +181,15 @@ function storeFrom(values: FlagValues): { store: TopicStoreOption; line: string 
   if (values.memory)
     return { store: 'memory', line: 'topics kept in memory (lost when the server stops; --data DIR keeps them)' };
   const dataDir = resolve(values.data ?? DEFAULT_DATA_DIR);
+  if (values.data === undefined && !lmdbInstalled) {
+    return {
+      store: 'memory',
+      line: 'topics kept in memory (lost when the server stops)',
+      warning:
+        `lmdb is not installed, so topics are kept in memory and lost when the server stops: ` +
+        `\`npm install lmdb\` keeps them in ${dataDir} (--memory chooses memory without this warning)`,
+    };
+  }
   return { store: { path: dataDir }, line: `topics kept in the LMDB store at ${dataDir}` };
 }
 
@@ -192,7 +210,9 @@ async function optionsFrom(
   const versions = (values['schema-version'] ?? []).map((v) =>
     integer(v, 'schema-version', 0, Number.MAX_SAFE_INTEGER),
   );
-  const { store, line } = storeFrom(values);
+  const choosesStore = values.data !== undefined || values.memory === true || values.redis !== undefined;
+  const lmdbInstalled = choosesStore || (await isOptionalPeerInstalled(LMDB_PEER, () => import('lmdb')));
+  const { store, line, warning } = storeFrom(values, lmdbInstalled);
   const level = logLevelFrom(values);
   const options: SessionServerOptions = {
     port: values.port === undefined ? DEFAULT_PORT : integer(values.port, 'port', 0, 65535),
@@ -205,7 +225,7 @@ async function optionsFrom(
   if (values.path !== undefined) options.path = values.path;
   const origins = values['allowed-origin'];
   if (origins !== undefined && origins.length > 0) options.allowedOrigins = origins;
-  const warnings: string[] = [];
+  const warnings: string[] = warning === undefined ? [] : [warning];
   if (values.permissions !== undefined) options.permissions = await readPermissionsFile(values.permissions);
   else warnings.push(NO_PERMISSIONS_WARNING);
   return { options, notes: [line], warnings };

@@ -1,8 +1,12 @@
-import { expect, test } from '../fixtures.ts';
+import { createTokenMinter, expect, test } from '../fixtures.ts';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BROWSER_ROWS, NODE_ROWS, viteBuild } from './apps.ts';
 import { type Consumer, prepareConsumer } from './consumer.ts';
+import { startServerProcess } from './processes.ts';
+import { WebSocket } from 'ws';
+import { WIRE_PROTOCOL_VERSION } from '../../../src/protocol/version.ts';
 import { callWithoutSession, sharedWorkerPaths, startInTabs, startWithoutWorkerUrl } from './tabs.ts';
 
 /** One line of the printed table. */
@@ -159,4 +163,32 @@ test.describe('bundler matrix: the packed package in consumer apps', () => {
       });
     });
   }
+
+  test('the installed CLI starts without the optional lmdb: topics in memory, a warning that says so, sessions served', async () => {
+    test.setTimeout(60_000);
+    const secret = randomBytes(32).toString('hex');
+    const cli = await startServerProcess(
+      'node_modules/shared-session/dist/server/cli.js',
+      consumer.dir,
+      { SHARED_SESSION_PORT: '0', SHARED_SESSION_SECRET: secret },
+      /listening on (ws:\/\/\S+)/,
+      30_000,
+    );
+    try {
+      await expect.poll(() => cli.output()).toContain('lmdb is not installed, so topics are kept in memory');
+      expect(cli.output()).toContain('`npm install lmdb` keeps them in');
+      const socket = new WebSocket(cli.url);
+      const frames: Array<{ type: string }> = [];
+      socket.on('message', (data) => frames.push(JSON.parse(String(data)) as { type: string }));
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      const token = await createTokenMinter(secret)({ sub: 'alice' });
+      socket.send(JSON.stringify({ type: 'hello', protocol: WIRE_PROTOCOL_VERSION, token, sessionId: randomUUID() }));
+      await expect.poll(() => frames.map((frame) => frame.type)).toContain('welcome');
+      socket.send(JSON.stringify({ type: 'publish', id: 1, topic: 'notes', clientId: randomUUID(), data: 'hi' }));
+      await expect.poll(() => frames.find((frame) => frame.type === 'published')).toMatchObject({ seq: 1 });
+      socket.close();
+    } finally {
+      await cli.stop();
+    }
+  });
 });

@@ -4,6 +4,8 @@ import { NPM_ENV } from './consumer.ts';
 /** A server process the test started, and its URL. */
 export interface ServerProcess {
   url: string;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
   /** Ends the process (by its pid) and resolves once it exited. */
   stop(): Promise<void>;
 }
@@ -64,5 +66,5 @@ export async function startServerProcess(
     child.stderr.on('data', onData);
     child.once('exit', (code, signal) => fail(`exited (${code ?? signal})`));
   });
-  return { url, stop };
+  return { url, output: () => output, stop };
 }
