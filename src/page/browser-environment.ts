@@ -1,5 +1,6 @@
 import { HostUnavailableError } from '../errors/index.js';
 import { systemClock } from '../shared/clock.js';
+import { holdLock, waitForRelease } from '../shared/web-locks.js';
 import { connectSharedWorkerHost } from './host-connection.js';
 import type { HostEnvironment, VisibilitySource } from './host-supervisor.js';
 import { connectLeaderHost, leaderHostSupported } from './leader-connection.js';
@@ -30,7 +31,8 @@ export function browserEnvironment(workerUrl: string | URL | undefined): HostEnv
     sharedWorker,
     connect: (kind, tabId) =>
       kind === 'leader' ? connectLeaderHost(tabId, workerUrl) : connectSharedWorkerHost(workerUrl),
-    holdLock: holdTabLock,
+    holdLock,
+    waitForRelease,
     visibility: typeof document === 'undefined' ? undefined : documentVisibility(document),
   };
 }
@@ -63,25 +65,4 @@ function documentVisibility(doc: Document): VisibilitySource {
       };
     },
   };
-}
-
-/**
- * Holds a Web Lock named `name` until `release` is called or the tab dies; resolves once held.
- * The host requests the same lock, which it is granted the moment this tab is gone.
- *
- * @param name - the lock's name, unique to this tab
- */
-export async function holdTabLock(name: string): Promise<() => void> {
-  const locks = globalThis.navigator?.locks;
-  if (!locks) return () => undefined;
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => {
-    // Settles only when released (at close or with the tab): nothing to wait for here.
-    void locks.request(name, () => {
-      resolve();
-      return new Promise<void>((done) => (release = done));
-    });
-  });
-  await held;
-  return () => release();
 }

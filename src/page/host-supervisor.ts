@@ -41,6 +41,8 @@ export interface HostEnvironment {
   connect(kind: HostKind, tabId: string): HostConnection;
   /** Holds the Web Lock `name` for the tab's life; resolves with its release once held. */
   holdLock(name: string): Promise<() => void>;
+  /** Resolves `true` once the Web Lock `name` is free (its holder ended), `false` if aborted first. */
+  waitForRelease(name: string, signal: AbortSignal): Promise<boolean>;
   /** The page's visibility (`document`), or `undefined` outside a page. */
   readonly visibility: VisibilitySource | undefined;
 }
@@ -94,6 +96,8 @@ export class HostSupervisor {
   #generation = 0;
   #lock: Promise<() => void> | undefined;
   #eventsPort: MessagePort | undefined;
+  /** Waits for the end of the SharedWorker host the tab is attached to (its {@link HostHello.aliveLock}). */
+  #hostEndWatch: AbortController | undefined;
   #stopVisibility: () => void = noop;
 
   /**
@@ -169,6 +173,7 @@ export class HostSupervisor {
       noop,
     );
     this.#enter({ name: 'closed', host: phase.host });
+    this.#hostEndWatch?.abort();
     void this.#lock?.then((release) => release(), noop); // a lock that failed is not held
     this.#eventsPort?.close();
     phase.host.close();
@@ -238,6 +243,7 @@ export class HostSupervisor {
       }
       if (!current()) return;
       if (!closing()) {
+        this.#watchHostEnd(host, hello, generation);
         this.#tab.onAttached(hello);
         if (name === 'recovering') await this.#tab.replay(host.api);
         if (!current()) return;
@@ -277,6 +283,24 @@ export class HostSupervisor {
       Comlink.transfer(events.port2, [events.port2]),
     );
     return withDeadline(Promise.race([attached, host.failed]), deadline, 'the session host', this.#env.clock);
+  }
+
+  /**
+   * A SharedWorker host that says which Web Lock it holds for its life is watched through it: when
+   * the worker ends with tabs attached (it crashed, or a test killed it) the tab hears of it at once
+   * and moves on as after missed health pings, instead of ~10 s later. Leader hosts are watched by
+   * the leadership lock and their own recovery.
+   */
+  #watchHostEnd(host: HostConnection, hello: HostHello, generation: number): void {
+    this.#hostEndWatch?.abort();
+    this.#hostEndWatch = undefined;
+    if (host.kind !== 'shared-worker' || hello.aliveLock === undefined) return;
+    const watch = new AbortController();
+    this.#hostEndWatch = watch;
+    void this.#env.waitForRelease(hello.aliveLock, watch.signal).then((ended) => {
+      if (!ended || generation !== this.#generation || this.#phase.host !== host) return;
+      this.reportUnresponsive(new HostUnavailableError('the session host ended (its SharedWorker stopped)'));
+    });
   }
 
   /** Pings the host {@link HOST_HEALTH_INTERVAL_MS} after the previous ping started, never two at once. */

@@ -48,6 +48,11 @@ export interface HostHello {
   kind: HostKind;
   status: ConnectionStatus;
   session: SessionInfo | undefined;
+  /**
+   * A Web Lock the host holds for its life (absent before it is held, or without Web Locks): a
+   * tab waiting for it learns at once that the host's worker ended, instead of after missed pings.
+   */
+  aliveLock?: string;
 }
 
 /** Where the host runs. */

@@ -12,6 +12,11 @@ export const LEADER_LOCK = 'shared-session:leader';
 /** Web Lock held by whichever host owns the WebSocket: one socket per browser across host versions. */
 export const SOCKET_OWNER_LOCK = 'shared-session:socket-owner';
 
+/** Web Lock a SharedWorker host holds for its life: tabs waiting for it learn of the worker's end at once. */
+export function hostAliveLockName(hostId: string): string {
+  return `shared-session:host-alive:${hostId}`;
+}
+
 /** BroadcastChannel for host discovery and announcements. */
 export const HOSTS_CHANNEL = 'shared-session:hosts';
 

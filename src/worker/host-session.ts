@@ -1,7 +1,9 @@
 import * as Comlink from 'comlink';
 import type { HostKind } from '../protocol/host-api.js';
+import { hostAliveLockName } from '../protocol/host-discovery.js';
 import { LIBRARY_BUILD_ID } from '../protocol/version.js';
 import { registerErrorTransfer } from '../shared/error-transfer.js';
+import { holdLock } from '../shared/web-locks.js';
 import { announceHost } from './host-announcer.js';
 import { openHostDatabase } from './host-database.js';
 import { serveOverBroadcast } from './leader-host.js';
@@ -75,7 +77,13 @@ export function hostSession(scope: HostScope | object, options: HostSessionOptio
   scope.addEventListener('connect', (event: MessageEvent) => {
     for (const port of event.ports) Comlink.expose(host, port);
   });
-  announceHost(host, { hostId: crypto.randomUUID(), kind: 'shared-worker', buildId: host.buildId });
+  const hostId = crypto.randomUUID();
+  // Without Web Locks no lock could tell the tabs of the worker's end: they rely on health pings.
+  if (globalThis.navigator?.locks) {
+    const aliveLock = hostAliveLockName(hostId);
+    host.holdsAliveLock(aliveLock, holdLock(aliveLock));
+  }
+  announceHost(host, { hostId, kind: 'shared-worker', buildId: host.buildId });
   return host;
 }
 

@@ -80,6 +80,7 @@ export class SessionHost implements HostApi {
   #graceTimer: TimerHandle | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #newerBuild: string | undefined;
+  #aliveLock: { name: string; held: Promise<unknown> } | undefined;
   /** Subscribes under way, by `tabId/subId`. */
   readonly #adding = new Map<string, Promise<void>>();
 
@@ -162,13 +163,18 @@ export class SessionHost implements HostApi {
     if (this.#options.kind === 'leader' && token !== undefined) {
       this.#tabs.post(tab, { type: 'event', event: { type: 'token', token } });
     }
-    return {
+    const hello: HostHello = {
       protocol: HOST_API_VERSION,
       buildId: this.#options.buildId,
       kind: this.#options.kind,
       status: this.#session.status,
       session: this.#session.info(),
     };
+    if (this.#aliveLock !== undefined) {
+      await this.#aliveLock.held; // granted within milliseconds of the worker's start
+      hello.aliveLock = this.#aliveLock.name;
+    }
+    return hello;
   }
 
   async detach(tabId: string): Promise<void> {
@@ -191,6 +197,17 @@ export class SessionHost implements HostApi {
     this.#newerBuild = buildId;
     this.#log.write(`a newer build started beside this host: ${buildId}`);
     this.#tabs.broadcast({ type: 'update-available', buildId });
+  }
+
+  /**
+   * The Web Lock this host holds for its life: attaching tabs are told its name (once it is held)
+   * and wait for it, to learn at once if the worker ends under them.
+   *
+   * @param name - the lock (see `hostSession`)
+   * @param held - resolves once it is held
+   */
+  holdsAliveLock(name: string, held: Promise<unknown>): void {
+    this.#aliveLock = { name, held };
   }
 
   /** Whether another host took the session over from this one (fenced: it serves no tab any more). */

@@ -46,6 +46,8 @@ export class FakeHost {
   readonly publishes: PublishRequest[] = [];
   /** Answer every publish with an ok outcome on the events port (else the test posts it). */
   autoOutcome = true;
+  /** The Web Lock the host says it holds for its life (`HostHello.aliveLock`). */
+  aliveLock: string | undefined;
   #seq = 0;
   readonly #paused = new Map<Method, Promise<void>>();
   readonly #resume = new Map<Method, () => void>();
@@ -90,13 +92,15 @@ export class FakeHost {
   async attach(registration: TabRegistration, callbacks: TabCallbacks, events: EventsPort): Promise<HostHello> {
     await this.#enter('attach');
     this.tabs.set(registration.tabId, { registration, callbacks, events });
-    return {
+    const hello: HostHello = {
       protocol: registration.protocol,
       buildId: 'fake',
       kind: this.kind,
       status: this.status,
       session: this.session,
     };
+    if (this.aliveLock !== undefined) hello.aliveLock = this.aliveLock;
+    return hello;
   }
 
   async detach(tabId: string): Promise<void> {
@@ -273,9 +277,15 @@ export function fakeEnvironment(
   clock: Clock,
   hosts: Partial<Record<HostKind, () => HostConnection>>,
   options: { sharedWorker?: boolean } = {},
-): HostEnvironment & { connected: HostKind[]; locksHeld: Set<string> } {
+): HostEnvironment & {
+  connected: HostKind[];
+  locksHeld: Set<string>;
+  /** Ends the holder of the Web Lock `name`: those waiting for it are granted it. */
+  endLock(name: string): void;
+} {
   const connected: HostKind[] = [];
   const locksHeld = new Set<string>();
+  const waiting: Array<{ name: string; resolve: (ended: boolean) => void }> = [];
   return {
     clock,
     sharedWorker: options.sharedWorker ?? hosts['shared-worker'] !== undefined,
@@ -288,6 +298,17 @@ export function fakeEnvironment(
     async holdLock(name) {
       locksHeld.add(name);
       return () => void locksHeld.delete(name);
+    },
+    waitForRelease: (name, signal) =>
+      new Promise<boolean>((resolve) => {
+        waiting.push({ name, resolve });
+        signal.addEventListener('abort', () => resolve(false), { once: true });
+      }),
+    endLock(name) {
+      for (const waiter of waiting.splice(0)) {
+        if (waiter.name === name) waiter.resolve(true);
+        else waiting.push(waiter);
+      }
     },
     visibility: undefined,
     connected,

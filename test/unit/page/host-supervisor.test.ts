@@ -110,6 +110,40 @@ describe('HostSupervisor', () => {
     expect(tab.unavailable).toHaveLength(1);
   });
 
+  it("learns at once that its SharedWorker ended (the host's alive lock is granted to the tab) and moves to a leader host, with no missed pings", async () => {
+    const worker = new FakeHost('shared-worker');
+    worker.aliveLock = 'shared-session:host-alive:w1';
+    const leader = new FakeHost('leader');
+    const { clock, tab, env, supervisor } = supervise('auto', {
+      'shared-worker': () => connectDirectly(worker),
+      leader: () => connectDirectly(leader),
+    });
+    await clock.flush();
+    expect(supervisor.kind).toBe('shared-worker');
+    worker.silence('ping'); // the worker is gone: nothing answers any more
+    const endedAt = clock.now();
+
+    env.endLock('shared-session:host-alive:w1');
+    await clock.flush();
+    expect(tab.unavailable).toHaveLength(1);
+    expect(tab.unavailable[0]?.message).toContain('SharedWorker stopped');
+    expect(supervisor.phase.name).toBe('attached');
+    expect(supervisor.kind).toBe('leader');
+    expect(tab.replays).toBe(1);
+    expect(clock.now() - endedAt).toBe(0); // no health ping had to miss
+  });
+
+  it('stops waiting for the alive lock of a host it left (closed, or moved on)', async () => {
+    const worker = new FakeHost('shared-worker');
+    worker.aliveLock = 'shared-session:host-alive:w2';
+    const { clock, tab, env, supervisor } = supervise('auto', { 'shared-worker': () => connectDirectly(worker) });
+    await clock.flush();
+    await supervisor.close(Promise.resolve());
+    env.endLock('shared-session:host-alive:w2');
+    await clock.flush();
+    expect(tab.unavailable).toHaveLength(0);
+  });
+
   it('reports a host whose call passed its deadline, and with host: "auto" moves to a leader host', async () => {
     const worker = new FakeHost('shared-worker');
     const leader = new FakeHost('leader');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { INITIAL_RECONNECT_DELAY_MS, MAX_RECONNECT_DELAY_MS } from '../../../src/worker/backoff.js';
 import { MIN_REFRESH_CALL_TIMEOUT_MS, REFRESH_LEAD_MS } from '../../../src/worker/refresh-schedule.js';
 import { CONNECT_TIMEOUT_MS, STABLE_CONNECTION_MS } from '../../../src/worker/server-connection.js';
+import { HOST_API_VERSION } from '../../../src/protocol/version.js';
 import { sessionErrors, startHost, statuses, tokenFor } from '../support/host-harness.js';
 
 const SECOND = 1_000;
@@ -398,5 +399,34 @@ describe('identity from the server (custom roles claims, opaque tokens)', () => 
     await clock.flush();
     await expect(host.updateSessionToken(tab.tabId, 'not-a-jwt')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     expect(server.tokenUpdates, 'nothing sent').toEqual([]);
+  });
+});
+
+describe('host liveness for tabs', () => {
+  it('tells attaching tabs the Web Lock it holds for its life, once it is held', async () => {
+    const { host, clock } = await startHost();
+    const registration = (tabId: string) => ({
+      tabId,
+      lockName: `lock-${tabId}`,
+      protocol: HOST_API_VERSION,
+      buildId: 'unit-test',
+      visible: true,
+    });
+    const callbacks = { refreshToken: async () => undefined };
+    const events = () => ({ postMessage: () => undefined, close: () => undefined });
+    const before = await host.attach(registration('a'), callbacks, events());
+    expect(before.aliveLock, 'no lock announced: tabs rely on health pings').toBeUndefined();
+
+    let granted!: () => void;
+    host.holdsAliveLock('shared-session:host-alive:h1', new Promise<void>((resolve) => (granted = resolve)));
+    let answered = false;
+    const attaching = host.attach(registration('b'), callbacks, events()).then((hello) => {
+      answered = true;
+      return hello;
+    });
+    await clock.flush();
+    expect(answered, 'attach waits until the lock is held').toBe(false);
+    granted();
+    expect((await attaching).aliveLock).toBe('shared-session:host-alive:h1');
   });
 });

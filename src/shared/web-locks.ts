@@ -1,0 +1,60 @@
+/**
+ * Web Locks as a liveness signal between a tab and its host: a context holds a lock for its life,
+ * and another learns of its end the moment the browser grants it the same lock (a lock is
+ * released when the context holding it is gone — closed, crashed or killed). Used by the page (its
+ * tab lock, its host's end) and by the host (its own lock). Where Web Locks are missing, a lock
+ * is "held" at once and never reports an end.
+ *
+ * @module
+ */
+
+/** The origin's lock manager, or `undefined` (an old browser, Node). */
+function lockManager(): LockManager | undefined {
+  return (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+}
+
+/**
+ * Holds the Web Lock `name` until `release` is called or this context ends; resolves once held.
+ *
+ * @param name - the lock's name, unique to its holder
+ * @returns the release
+ * @example
+ * ```ts
+ * const release = await holdLock(`shared-session:tab:${tabId}`); // others learn of this tab's end
+ * ```
+ */
+export async function holdLock(name: string): Promise<() => void> {
+  const locks = lockManager();
+  if (!locks) return () => undefined;
+  let release!: () => void;
+  await new Promise<void>((held) => {
+    // Settles only when released (by `release` or with this context): nothing to wait for here.
+    void locks.request(name, () => {
+      held();
+      return new Promise<void>((done) => (release = done));
+    });
+  });
+  return () => release();
+}
+
+/**
+ * Waits until the lock `name` is free — its holder ended or released it — and lets it go at once.
+ *
+ * @param name - a lock another context holds (see {@link holdLock})
+ * @param signal - stops waiting
+ * @returns `true` once the holder is gone; `false` when aborted or without Web Locks
+ * @example
+ * ```ts
+ * if (await waitForRelease(hello.aliveLock, watch.signal)) recover('the host ended');
+ * ```
+ */
+export async function waitForRelease(name: string, signal: AbortSignal): Promise<boolean> {
+  const locks = lockManager();
+  if (!locks || signal.aborted) return false;
+  try {
+    await locks.request(name, { signal }, () => undefined);
+    return true;
+  } catch {
+    return false; // aborted
+  }
+}
