@@ -10,7 +10,7 @@ import type {
 import { parseServerMessage } from '../protocol/parse.js';
 import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { reconnectDelay } from './backoff.js';
-import type { AcquireOwnership, Ownership } from './socket-owner-lock.js';
+import { releaseWhenClosed, type AcquireOwnership, type Ownership } from './socket-owner-lock.js';
 
 /** Deadline for an answer to a request (`update-token`, `subscribe`, …). */
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -197,8 +197,10 @@ export class ServerConnection {
     const socket = this.#socket;
     if (socket && final && socket.readyState === SOCKET_OPEN) socket.send(JSON.stringify(final));
     this.#teardown(new SessionError('DISCONNECTED', 'the connection was closed'));
-    if (socket && socket.readyState <= SOCKET_OPEN) socket.close(code, reason);
-    this.#releaseOwnership();
+    if (!socket || socket.readyState > SOCKET_OPEN) return this.#releaseOwnership();
+    socket.close(code, reason);
+    if (this.#owned) releaseWhenClosed(this.#owned, socket, this.#clock);
+    this.#owned = undefined;
   }
 
   /**

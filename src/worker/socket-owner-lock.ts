@@ -1,4 +1,11 @@
 import { SOCKET_OWNER_LOCK } from '../protocol/host-discovery.js';
+import type { Clock } from '../shared/clock.js';
+
+/**
+ * Longest a stopped connection keeps the socket-owner lock while its socket's close handshake
+ * runs (see {@link releaseWhenClosed}).
+ */
+export const CLOSE_RELEASE_TIMEOUT_MS = 1_000;
 
 /** The right to own the WebSocket, while held. */
 export interface Ownership {
@@ -47,4 +54,24 @@ function requestOwnership(options: LockOptions): Promise<Ownership> {
       // Rejected before the grant: aborted by the signal. After it: stolen by another host.
       .catch((error: unknown) => (granted ? lost() : reject(error)));
   });
+}
+
+/**
+ * Gives the right to own the socket up once `socket` has closed — its close handshake done, so the
+ * server no longer counts it — or after {@link CLOSE_RELEASE_TIMEOUT_MS}: the next host never dials
+ * while the server still counts this socket (two sockets at once), and a close that never
+ * completes cannot hold the lock for long.
+ *
+ * @param owned - the right, held
+ * @param socket - the socket just asked to close (its `onclose` is taken over)
+ * @param clock - for the bound
+ */
+export function releaseWhenClosed(owned: Ownership, socket: Pick<WebSocket, 'onclose'>, clock: Clock): void {
+  const release = (): void => {
+    clock.clearTimeout(timer);
+    socket.onclose = null;
+    owned.release();
+  };
+  const timer = clock.setTimeout(release, CLOSE_RELEASE_TIMEOUT_MS);
+  socket.onclose = release;
 }
