@@ -63,7 +63,14 @@ export async function startBenchEnv(options: { minify?: boolean } = {}): Promise
   });
   const plain = await serveStatic(root);
   const secret = randomBytes(32).toString('hex');
-  const server = await createSessionServer({ port: 0, auth: { secret }, logger: false, rateLimit: false });
+  // The baselines open one socket per tab for one user (up to 20 tabs): above the default per-user cap.
+  const server = await createSessionServer({
+    port: 0,
+    auth: { secret },
+    logger: false,
+    rateLimit: false,
+    limits: { maxSocketsPerUser: 64 },
+  });
   const executablePath = chromiumPath();
   const browser = await chromium.launch({
     ...(executablePath && { executablePath }),

@@ -137,6 +137,8 @@ const bench = {
       socket.onopen = () =>
         socket.send(JSON.stringify({ type: 'hello', protocol: 1, token, sessionId: crypto.randomUUID() }));
       socket.onerror = () => reject(new Error('socket failed'));
+      // A refusal (e.g. 4011, too many sockets for the user) closes without an error event.
+      socket.onclose = (event) => reject(new Error(`socket closed ${event.code} before it was ready`));
       socket.onmessage = (event) => {
         const message = JSON.parse(event.data as string);
         if (message.type === 'welcome') {

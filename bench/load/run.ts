@@ -12,7 +12,8 @@
 // fair baseline: every session of both pays one HS256 verification. Everything runs on 127.0.0.1,
 // is bounded in count and time, and stops by itself. `--quick` (CI smoke) uses 500 sessions;
 // `--sessions N`; `--cpu-prof DIR` writes a V8 CPU profile of each server process there
-// (read it with bench/load/profile-summary.ts).
+// (read it with bench/load/profile-summary.ts); `--json FILE` also writes the figures for the table
+// of `npm run bench` (bench/table.ts).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -31,12 +32,15 @@ import {
   type ListeningProcess,
   type ServerProcess,
 } from '../../test/unit/scale-out/services.ts';
+import { writeFigures, type ServerFigure } from '../table.ts';
 import { broadcast, countFrames, openSessions, subscribeAll, type LoadSessions } from './clients.ts';
 import { cpuMs, formatCount, formatRatio, openFilesLimit, printTable, rssKiB } from './process-stats.ts';
 
 const quick = process.argv.includes('--quick');
 const profileIndex = process.argv.indexOf('--cpu-prof');
 const profileDir = profileIndex > 0 ? process.argv[profileIndex + 1] : undefined;
+const jsonIndex = process.argv.indexOf('--json');
+const jsonFile = jsonIndex > 0 ? process.argv[jsonIndex + 1] : undefined;
 /** Node flags of the server processes (a CPU profile with `--cpu-prof DIR`). */
 const serverNodeArgs = (name: string): string[] =>
   profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir, name)];
@@ -298,6 +302,47 @@ async function main(): Promise<void> {
   }
 
   printTables(rows, connectRows, sessions, connectSessions);
+  if (jsonFile !== undefined) writeFigures(jsonFile, figures(rows, connectRows, { asked, sessions, limit }));
+}
+
+/** The rows of this run for the table of `npm run bench`. */
+function figures(
+  rows: Row[],
+  connect: { baseline: ConnectRound[]; shared: ConnectRound[] },
+  run: { asked: number; sessions: number; limit: number },
+): ServerFigure[] {
+  const bare = rows.find((r) => r.scenario.startsWith('bare'));
+  const single = rows.find((r) => r.scenario.includes('1 process, memory'));
+  // Say what ran: fewer sessions than asked when the open-files limit did not allow them.
+  const capped = run.sessions < run.asked ? ` (${run.asked} asked, ulimit -n ${run.limit})` : '';
+  const out: ServerFigure[] = [];
+  const broadcastMetric = `broadcast per server CPU-s vs bare ws, ${run.sessions} sessions${capped}`;
+  if (bare === undefined || single === undefined) {
+    out.push({ metric: broadcastMetric, shared: 'not measured', baseline: '–', ratio: null, target: { minRatio: 1 } });
+  } else {
+    out.push({
+      metric: `${broadcastMetric}, held ${single.held}${single.complete ? '' : ', INCOMPLETE'}`,
+      shared: formatCount(single.perCpuSecond),
+      baseline: formatCount(bare.perCpuSecond),
+      ratio: single.perCpuSecond / bare.perCpuSecond,
+      target: { minRatio: 1 },
+    });
+  }
+  const pairs = [
+    ['sessions/s', (r: ConnectRound) => r.perSecond, { minRatio: 0.8 }],
+    ['per server CPU-s', (r: ConnectRound) => r.perCpuSecond, undefined],
+  ] as const;
+  for (const [unit, pick, target] of pairs) {
+    const figure: ServerFigure = {
+      metric: `connect (upgrade → hello → welcome) vs bare ws + jose, ${unit}`,
+      shared: formatCount(median(connect.shared.map(pick))),
+      baseline: formatCount(median(connect.baseline.map(pick))),
+      ratio: median(connect.shared.map((r, i) => pick(r) / pick(connect.baseline[i]!))),
+    };
+    if (target !== undefined) figure.target = target;
+    out.push(figure);
+  }
+  return out;
 }
 
 function printTables(

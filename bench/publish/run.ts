@@ -10,6 +10,8 @@
 // gives the median of the rounds: acknowledged publishes per second, per server CPU-second, ack
 // latency, and the ratio to the memory store of the same round. Every session publishes to its own
 // topic and checks its seqs (1, 2, 3… in send order, no duplicate). Bounded in count and time.
+// `--json FILE` also writes the figures for the table of `npm run bench` (bench/table.ts);
+// `--no-redis` leaves Redis out (as when redis-server is missing).
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -26,6 +28,7 @@ import {
 } from '../../test/unit/scale-out/services.ts';
 import { openSessions, type LoadSessions } from '../load/clients.ts';
 import { cpuMs, findPid, formatCount, formatRatio, printTable } from '../load/process-stats.ts';
+import { writeFigures, type ServerFigure } from '../table.ts';
 import { startPublishing } from './publishers.ts';
 
 const quick = process.argv.includes('--quick');
@@ -37,13 +40,17 @@ const numberFlag = (name: string, fallback: number): number => {
 };
 const connections = numberFlag('--connections', 100);
 const inFlight = numberFlag('--in-flight', 32);
-const rounds = numberFlag('--rounds', quick ? 1 : 3);
+const rounds = numberFlag('--rounds', quick ? 1 : 5);
 const measureMs = numberFlag('--seconds', quick ? 2 : 5) * 1000;
 const warmupMs = quick ? 500 : 1_000;
 const payloadBytes = 100;
 /** `--cpu-prof DIR`: every server process writes a V8 CPU profile there when it stops. */
 const profileIndex = process.argv.indexOf('--cpu-prof');
 const profileDir = profileIndex > 0 ? process.argv[profileIndex + 1] : undefined;
+const jsonIndex = process.argv.indexOf('--json');
+const jsonFile = jsonIndex > 0 ? process.argv[jsonIndex + 1] : undefined;
+/** Why the Redis store was not measured (redis-server missing), if it was not. */
+let redisSkipped: string | undefined;
 const budgetMs = 60_000 + rounds * 3 * (measureMs + warmupMs + 5_000);
 
 /** One store under load: its server process, the sessions against it and its results per round. */
@@ -133,9 +140,10 @@ async function main(): Promise<void> {
     stops.push(() => lmdb.stop());
     targets.push({ name: 'LMDB', server: lmdb, results: [] });
 
-    const missing = missingServices(false);
+    const missing = process.argv.includes('--no-redis') ? '--no-redis given' : missingServices(false);
     if (missing !== undefined) {
       console.log(`  Redis skipped: ${missing}`);
+      redisSkipped = missing;
     } else {
       const redis = await startRedis();
       stops.push(() => redis.stop());
@@ -174,6 +182,46 @@ async function main(): Promise<void> {
     clearTimeout(watchdog);
   }
   report(targets);
+  if (jsonFile !== undefined) writeFigures(jsonFile, figures(targets));
+}
+
+/** The rows of this run for the table of `npm run bench`. */
+function figures(targets: Target[]): ServerFigure[] {
+  const memory = targets.find((t) => t.name === 'memory');
+  const goal = { LMDB: 0.8, Redis: 0.6 } as const;
+  const out: ServerFigure[] = [];
+  for (const name of ['LMDB', 'Redis'] as const) {
+    const target = targets.find((t) => t.name === name);
+    const what = `durable publish (${connections} sessions × ${inFlight}), ${name} vs memory store`;
+    if (target === undefined || memory === undefined) {
+      const why = `not measured: ${redisSkipped ?? 'no result'}`;
+      out.push({
+        metric: `${what}, acked/s`,
+        shared: why,
+        baseline: '–',
+        ratio: null,
+        target: { minRatio: goal[name] },
+      });
+      out.push({ metric: `${what}, per server CPU-s`, shared: why, baseline: '–', ratio: null });
+      continue;
+    }
+    const pairs = [
+      ['acked/s', (r: RoundResult) => r.perSecond],
+      ['per server CPU-s', (r: RoundResult) => r.perServerCpuSecond],
+    ] as const;
+    for (const [unit, pick] of pairs) {
+      const figure: ServerFigure = {
+        metric: `${what}, ${unit}`,
+        shared: formatCount(median(target.results.map(pick))),
+        baseline: formatCount(median(memory.results.map(pick))),
+        ratio: median(target.results.map((r, i) => pick(r) / pick(memory.results[i]!))),
+      };
+      // The target is on the acked rate; per server CPU-second is reported beside it.
+      if (unit === 'acked/s') figure.target = { minRatio: goal[name] };
+      out.push(figure);
+    }
+  }
+  return out;
 }
 
 /** One round against one store: warm up, then count acks and server CPU over the measured window. */
