@@ -31,7 +31,8 @@ export function browserEnvironment(workerUrl: string | URL | undefined): HostEnv
     sharedWorker,
     connect: (kind, tabId) =>
       kind === 'leader' ? connectLeaderHost(tabId, workerUrl) : connectSharedWorkerHost(workerUrl),
-    holdLock,
+    // No Web Lock here (refused, or none): the host then learns of the tab's end by its deadlines.
+    holdLock: async (name) => (await holdLock(name)) ?? (() => undefined),
     waitForRelease,
     visibility: typeof document === 'undefined' ? undefined : documentVisibility(document),
   };

@@ -17,24 +17,27 @@ function lockManager(): LockManager | undefined {
  * Holds the Web Lock `name` until `release` is called or this context ends; resolves once held.
  *
  * @param name - the lock's name, unique to its holder
- * @returns the release
+ * @returns the release, or `undefined` when no lock can be held here (no Web Locks, or the lock
+ *   manager refused: an opaque origin)
  * @example
  * ```ts
  * const release = await holdLock(`shared-session:tab:${tabId}`); // others learn of this tab's end
  * ```
  */
-export async function holdLock(name: string): Promise<() => void> {
+export async function holdLock(name: string): Promise<(() => void) | undefined> {
   const locks = lockManager();
-  if (!locks) return () => undefined;
+  if (!locks) return undefined;
   let release!: () => void;
-  await new Promise<void>((held) => {
-    // Settles only when released (by `release` or with this context): nothing to wait for here.
-    void locks.request(name, () => {
-      held();
-      return new Promise<void>((done) => (release = done));
-    });
+  const held = await new Promise<boolean>((settle) => {
+    // The request settles only when released (by `release` or with this context), or at once when refused.
+    locks
+      .request(name, () => {
+        settle(true);
+        return new Promise<void>((done) => (release = done));
+      })
+      .catch(() => settle(false));
   });
-  return () => release();
+  return held ? () => release() : undefined;
 }
 
 /**

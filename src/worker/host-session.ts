@@ -78,11 +78,12 @@ export function hostSession(scope: HostScope | object, options: HostSessionOptio
     for (const port of event.ports) Comlink.expose(host, port);
   });
   const hostId = crypto.randomUUID();
-  // Without Web Locks no lock could tell the tabs of the worker's end: they rely on health pings.
-  if (globalThis.navigator?.locks) {
-    const aliveLock = hostAliveLockName(hostId);
-    host.holdsAliveLock(aliveLock, holdLock(aliveLock));
-  }
+  // Without a Web Lock nothing tells the tabs of the worker's end but their health pings.
+  const aliveLock = hostAliveLockName(hostId);
+  host.holdsAliveLock(
+    aliveLock,
+    holdLock(aliveLock).then((release) => release !== undefined),
+  );
   announceHost(host, { hostId, kind: 'shared-worker', buildId: host.buildId });
   return host;
 }

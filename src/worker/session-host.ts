@@ -17,6 +17,7 @@ import type {
 } from '../protocol/host-api.js';
 import { checkVersion, describeVersionMismatch, HOST_API_VERSION, MIN_HOST_API_VERSION } from '../protocol/version.js';
 import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
+import { withDeadline } from '../shared/deadline.js';
 import { HostLog } from './host-log.js';
 import { Outbox } from './outbox.js';
 import type { OutboxStore } from './outbox-store.js';
@@ -31,6 +32,8 @@ import { TOPIC_CACHE_LIMIT, TopicSubscriptions } from './topic-subscriptions.js'
 
 /** After the last tab leaves, the host keeps the socket this long (a lone tab's reload keeps it). */
 export const LAST_TAB_GRACE_MS = 3_000;
+/** Longest `attach` waits for the host's alive lock to be granted before answering without it. */
+export const ALIVE_LOCK_WAIT_MS = 1_000;
 
 /** How a {@link SessionHost} is set up. */
 export interface SessionHostOptions {
@@ -80,7 +83,7 @@ export class SessionHost implements HostApi {
   #graceTimer: TimerHandle | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #newerBuild: string | undefined;
-  #aliveLock: { name: string; held: Promise<unknown> } | undefined;
+  #aliveLock: { name: string; held: Promise<boolean> } | undefined;
   /** Subscribes under way, by `tabId/subId`. */
   readonly #adding = new Map<string, Promise<void>>();
 
@@ -170,10 +173,10 @@ export class SessionHost implements HostApi {
       status: this.#session.status,
       session: this.#session.info(),
     };
-    if (this.#aliveLock !== undefined) {
-      await this.#aliveLock.held; // granted within milliseconds of the worker's start
-      hello.aliveLock = this.#aliveLock.name;
-    }
+    // Granted within milliseconds of the worker's start; a lock not held by then is not named.
+    const alive = this.#aliveLock;
+    if (alive && (await withDeadline(alive.held, ALIVE_LOCK_WAIT_MS, 'alive lock', this.#clock).catch(() => false)))
+      hello.aliveLock = alive.name;
     return hello;
   }
 
@@ -204,9 +207,9 @@ export class SessionHost implements HostApi {
    * and wait for it, to learn at once if the worker ends under them.
    *
    * @param name - the lock (see `hostSession`)
-   * @param held - resolves once it is held
+   * @param held - resolves `true` once it is held, `false` if it cannot be
    */
-  holdsAliveLock(name: string, held: Promise<unknown>): void {
+  holdsAliveLock(name: string, held: Promise<boolean>): void {
     this.#aliveLock = { name, held };
   }
 

@@ -3,6 +3,7 @@ import { INITIAL_RECONNECT_DELAY_MS, MAX_RECONNECT_DELAY_MS } from '../../../src
 import { MIN_REFRESH_CALL_TIMEOUT_MS, REFRESH_LEAD_MS } from '../../../src/worker/refresh-schedule.js';
 import { CONNECT_TIMEOUT_MS, STABLE_CONNECTION_MS } from '../../../src/worker/server-connection.js';
 import { HOST_API_VERSION } from '../../../src/protocol/version.js';
+import { ALIVE_LOCK_WAIT_MS } from '../../../src/worker/session-host.js';
 import { sessionErrors, startHost, statuses, tokenFor } from '../support/host-harness.js';
 
 const SECOND = 1_000;
@@ -403,22 +404,23 @@ describe('identity from the server (custom roles claims, opaque tokens)', () => 
 });
 
 describe('host liveness for tabs', () => {
+  const registration = (tabId: string) => ({
+    tabId,
+    lockName: `lock-${tabId}`,
+    protocol: HOST_API_VERSION,
+    buildId: 'unit-test',
+    visible: true,
+  });
+  const callbacks = { refreshToken: async () => undefined };
+  const events = () => ({ postMessage: () => undefined, close: () => undefined });
+
   it('tells attaching tabs the Web Lock it holds for its life, once it is held', async () => {
     const { host, clock } = await startHost();
-    const registration = (tabId: string) => ({
-      tabId,
-      lockName: `lock-${tabId}`,
-      protocol: HOST_API_VERSION,
-      buildId: 'unit-test',
-      visible: true,
-    });
-    const callbacks = { refreshToken: async () => undefined };
-    const events = () => ({ postMessage: () => undefined, close: () => undefined });
     const before = await host.attach(registration('a'), callbacks, events());
     expect(before.aliveLock, 'no lock announced: tabs rely on health pings').toBeUndefined();
 
-    let granted!: () => void;
-    host.holdsAliveLock('shared-session:host-alive:h1', new Promise<void>((resolve) => (granted = resolve)));
+    let granted!: (held: boolean) => void;
+    host.holdsAliveLock('shared-session:host-alive:h1', new Promise<boolean>((resolve) => (granted = resolve)));
     let answered = false;
     const attaching = host.attach(registration('b'), callbacks, events()).then((hello) => {
       answered = true;
@@ -426,7 +428,19 @@ describe('host liveness for tabs', () => {
     });
     await clock.flush();
     expect(answered, 'attach waits until the lock is held').toBe(false);
-    granted();
+    granted(true);
     expect((await attaching).aliveLock).toBe('shared-session:host-alive:h1');
+  });
+
+  it('names no lock it could not hold, and waits at most ALIVE_LOCK_WAIT_MS for one', async () => {
+    const refused = await startHost();
+    refused.host.holdsAliveLock('shared-session:host-alive:h2', Promise.resolve(false));
+    expect((await refused.host.attach(registration('a'), callbacks, events())).aliveLock).toBeUndefined();
+
+    const slow = await startHost();
+    slow.host.holdsAliveLock('shared-session:host-alive:h3', new Promise<boolean>(() => undefined));
+    const attaching = slow.host.attach(registration('b'), callbacks, events());
+    await slow.clock.advance(ALIVE_LOCK_WAIT_MS);
+    expect((await attaching).aliveLock).toBeUndefined();
   });
 });
