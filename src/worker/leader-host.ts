@@ -21,10 +21,14 @@ export function serveOverBroadcast(host: SessionHost, hostId: string, hosts: Bro
     if (message?.type !== 'hello' || typeof message.tabId !== 'string') return;
     // A host another leader took over from (fenced) serves no one any more.
     if (host.superseded) return;
-    links.get(message.tabId)?.close();
-    const endpoint = createBroadcastEndpoint(new BroadcastChannel(linkChannelName(hostId, message.tabId)));
-    links.set(message.tabId, endpoint);
-    Comlink.expose(host, endpoint);
+    // A tab repeats its hello until a welcome arrives, and may send one more while a welcome is on
+    // its way: its link stays as it is (replacing it would drop the attach the tab may already have
+    // sent on it, which then never answers); the welcome is only repeated.
+    if (!links.has(message.tabId)) {
+      const endpoint = createBroadcastEndpoint(new BroadcastChannel(linkChannelName(hostId, message.tabId)));
+      links.set(message.tabId, endpoint);
+      Comlink.expose(host, endpoint);
+    }
     hosts.postMessage({ type: 'welcome', tabId: message.tabId, hostId, startedAt } satisfies HostsMessage);
   });
 }
