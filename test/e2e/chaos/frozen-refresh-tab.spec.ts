@@ -6,6 +6,7 @@
  * left its one socket.
  */
 import type { Page } from '@playwright/test';
+import type { RefreshRecord } from '../../../src/protocol/host-api.ts';
 import type * as TabRegistry from '../../../src/worker/tab-registry.ts';
 import {
   assertSameOrderedChanges,
@@ -75,11 +76,13 @@ async function freezeThroughRefreshes(server: SessionServer, tabs: Page[], login
     const frozenAt = Date.now();
     // The tab runs its queued tasks as soon as the debugger resumes it, before resumeTab returns.
     let resumingAt = Number.POSITIVE_INFINITY;
+    /** The rounds the host finished while the tab was frozen, by its own account (the last poll's). */
+    let roundsWhileFrozen: RefreshRecord[] = [];
     try {
-      // Rounds the host finished since the freeze, by its own account.
       const answeredByOthers = async () => {
         const { refreshHistory } = await others[0]!.evaluate(() => window.client.inspect!());
-        return refreshHistory.filter((r) => r.at > frozenAt).length;
+        roundsWhileFrozen = refreshHistory.filter((r) => r.at > frozenAt);
+        return roundsWhileFrozen.length;
       };
       await expect
         .poll(answeredByOthers, { timeout: (rounds + 2) * REFRESHED_TOKEN_SECONDS * 1_000, intervals: [100] })
@@ -106,8 +109,9 @@ async function freezeThroughRefreshes(server: SessionServer, tabs: Page[], login
     const events = await Promise.all(tabs.map(pageEvents));
     const ownerEvents = events[tabs.indexOf(owner)]!;
     const ownerLog = logs[tabs.indexOf(owner)]!;
-    const { rounds: all, leads } = refreshRounds(samples);
-    const whileFrozen = all.filter((r) => r.at > frozenAt && r.at < resumingAt);
+    const { leads } = refreshRounds(samples);
+    // The host's account read before resumeTab, not the 200 ms samples (which may miss the last round).
+    const whileFrozen = roundsWhileFrozen;
     const leadsWhileFrozen = leads.filter((l) => l.at > frozenAt && l.at < resumingAt).map((l) => l.ms);
     const host = await others[0]!.evaluate(() => window.client.inspect!());
     printFigures(`frozen refresh-handler tab, ${rounds} rounds`, {
