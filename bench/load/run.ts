@@ -35,6 +35,7 @@ import {
 import { writeFigures, type ServerFigure } from '../table.ts';
 import { broadcast, countFrames, openSessions, subscribeAll, type LoadSessions } from './clients.ts';
 import { cpuMs, formatCount, formatRatio, openFilesLimit, printTable, rssKiB } from './process-stats.ts';
+import { RunBudget } from './run-budget.ts';
 
 const quick = process.argv.includes('--quick');
 const profileIndex = process.argv.indexOf('--cpu-prof');
@@ -110,14 +111,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const stops: Array<() => Promise<void>> = [];
-  const stopAll = async (): Promise<void> => {
-    for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
-  };
-  const watchdog = setTimeout(() => {
-    console.error(`load: the run exceeded ${budgetMs / 1000} s; stopping`);
-    void stopAll().finally(() => process.exit(1));
-  }, budgetMs);
+  const budget = new RunBudget('load', budgetMs);
 
   console.log(
     `load: ${sessions} sessions, ${changes} broadcast changes of ~${payloadBytes} B, ${os.cpus().length} cores ` +
@@ -220,9 +214,9 @@ async function main(): Promise<void> {
   try {
     // 1. The connect rate, interleaved: bare ws verifying the same JWT vs one reference-server process.
     const verifying = await startBare(true);
-    stops.push(() => verifying.stop());
+    budget.add(() => verifying.stop());
     const connecting = await startServerProcess({ cli, secret, nodeArgs: serverNodeArgs('connect') });
-    stops.push(() => connecting.stop());
+    budget.add(() => connecting.stop());
     for (let round = 0; round < connectRounds; round++) {
       const pairs: Array<[ListeningProcess | ServerProcess, ConnectRound[]]> = [
         [verifying, connectRows.baseline],
@@ -241,21 +235,21 @@ async function main(): Promise<void> {
       `  connect, ${connectRounds} interleaved rounds of ${connectSessions}: bare ws + jose ${connectRows.baseline.map((r) => r.perSecond.toFixed(0)).join(', ')}; ` +
         `shared-session ${connectRows.shared.map((r) => r.perSecond.toFixed(0)).join(', ')} sessions/s (last ${last(connectRows.shared)})`,
     );
-    await stopAll();
+    await budget.stopAll();
 
     // 2. Bare ws: the broadcast baseline.
     const bare = await startBare(false);
-    stops.push(() => bare.stop());
+    budget.add(() => bare.stop());
     await measure('bare ws server (baseline)', [bare.url], bare.url, [bare.pid], false);
-    await stopAll();
+    await budget.stopAll();
 
     // 3. One process, in-memory store.
     const single = await startServerProcess({ cli, secret, nodeArgs: serverNodeArgs('memory') });
-    stops.push(() => single.stop());
+    budget.add(() => single.stop());
     await measure('shared-session, 1 process, memory', [single.url], single.url, [single.pid], true, async () => [
       await single.health(),
     ]);
-    await stopAll();
+    await budget.stopAll();
 
     const missing = missingServices(true);
     if (missing !== undefined) {
@@ -263,9 +257,9 @@ async function main(): Promise<void> {
     } else {
       // 4. One process, Redis.
       const redis = await startRedis();
-      stops.push(() => redis.stop());
+      budget.add(() => redis.stop());
       const withRedis = await startServerProcess({ cli, secret, redisUrl: redis.url, keyPrefix: 'load-1:' });
-      stops.push(() => withRedis.stop());
+      budget.add(() => withRedis.stop());
       await measure(
         'shared-session, 1 process, Redis',
         [withRedis.url],
@@ -280,11 +274,11 @@ async function main(): Promise<void> {
       const three: ServerProcess[] = [];
       for (let i = 0; i < 3; i++) {
         const p = await startServerProcess({ cli, secret, redisUrl: redis.url, keyPrefix: 'load-3:' });
-        stops.push(() => p.stop());
+        budget.add(() => p.stop());
         three.push(p);
       }
       const nginx = await startNginx(three.map((p) => p.port));
-      stops.push(() => nginx.stop());
+      budget.add(() => nginx.stop());
       await measure(
         'shared-session, 3 processes + nginx, Redis',
         [nginx.url],
@@ -294,11 +288,10 @@ async function main(): Promise<void> {
         () => Promise.all(three.map((p) => p.health())),
         balancedSessions,
       );
-      await stopAll();
+      await budget.stopAll();
     }
   } finally {
-    await stopAll();
-    clearTimeout(watchdog);
+    await budget.finish();
   }
 
   printTables(rows, connectRows, sessions, connectSessions);

@@ -30,6 +30,7 @@ import { openSessions, type LoadSessions } from '../load/clients.ts';
 import { cpuMs, findPid, formatCount, formatRatio, printTable } from '../load/process-stats.ts';
 import { writeFigures, type ServerFigure } from '../table.ts';
 import { startPublishing } from './publishers.ts';
+import { RunBudget } from '../load/run-budget.ts';
 
 const quick = process.argv.includes('--quick');
 const numberFlag = (name: string, fallback: number): number => {
@@ -88,14 +89,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const stops: Array<() => Promise<void>> = [];
-  const stopAll = async (): Promise<void> => {
-    for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
-  };
-  const watchdog = setTimeout(() => {
-    console.error(`publish: the run exceeded ${budgetMs / 1000} s; stopping`);
-    void stopAll().finally(() => process.exit(1));
-  }, budgetMs);
+  const budget = new RunBudget('publish', budgetMs);
 
   console.log(
     `publish: ${connections} sessions × ${inFlight} in flight, ~${payloadBytes} B changes, ${rounds} round(s) of ` +
@@ -131,13 +125,13 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
   try {
     const memory = await start('memory', ['--memory']);
-    stops.push(() => memory.stop());
+    budget.add(() => memory.stop());
     targets.push({ name: 'memory', server: memory, results: [] });
 
     const dir = await mkdtemp(path.join(os.tmpdir(), 'shared-session-publish-'));
-    stops.push(() => rm(dir, { recursive: true, force: true }));
+    budget.add(() => rm(dir, { recursive: true, force: true }));
     const lmdb = await start('LMDB', ['--data', dir]);
-    stops.push(() => lmdb.stop());
+    budget.add(() => lmdb.stop());
     targets.push({ name: 'LMDB', server: lmdb, results: [] });
 
     const missing = process.argv.includes('--no-redis') ? '--no-redis given' : missingServices(false);
@@ -146,9 +140,9 @@ async function main(): Promise<void> {
       redisSkipped = missing;
     } else {
       const redis = await startRedis();
-      stops.push(() => redis.stop());
+      budget.add(() => redis.stop());
       const withRedis = await start('Redis', ['--redis', redis.url, '--redis-prefix', 'publish-bench:']);
-      stops.push(() => withRedis.stop());
+      budget.add(() => withRedis.stop());
       const helperPid = findPid(['redis-server', `:${redis.port}`]);
       targets.push({ name: 'Redis', server: withRedis, ...(helperPid !== undefined && { helperPid }), results: [] });
     }
@@ -161,7 +155,7 @@ async function main(): Promise<void> {
         token: (i) => tokens[i]!,
         timeoutMs: 15_000,
       });
-      stops.push(async () => target.sessions?.terminate());
+      budget.add(async () => target.sessions?.terminate());
       if (target.sessions.failures > 0) throw new Error(`${target.name}: ${target.sessions.failures} sessions failed`);
     }
 
@@ -178,8 +172,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await stopAll();
-    clearTimeout(watchdog);
+    await budget.finish();
   }
   report(targets);
   if (jsonFile !== undefined) writeFigures(jsonFile, figures(targets));
