@@ -2,8 +2,8 @@
  * Web Locks as a liveness signal between a tab and its host: a context holds a lock for its life,
  * and another learns of its end the moment the browser grants it the same lock (a lock is
  * released when the context holding it is gone — closed, crashed or killed). Used by the page (its
- * tab lock, its host's end) and by the host (its own lock). Where Web Locks are missing, a lock
- * is "held" at once and never reports an end.
+ * tab lock, its host's end) and by the host (its own lock). Where Web Locks are missing (or the
+ * lock manager refuses), {@link holdLock} holds nothing and {@link waitForRelease} reports no end.
  *
  * @module
  */

@@ -411,8 +411,8 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     String(options.port ?? 0),
     '--host',
     '127.0.0.1',
-    '--secret',
-    options.secret,
+    // One argument: a random secret may start with "-", which parseArgs reads as another option.
+    `--secret=${options.secret}`,
     ...(options.redisUrl === undefined ? ['--memory'] : ['--redis', options.redisUrl]),
     ...(options.keyPrefix === undefined ? [] : ['--redis-prefix', options.keyPrefix]),
     ...(options.args ?? []),
