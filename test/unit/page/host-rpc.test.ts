@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HostUnavailableError, SessionError } from '../../../src/errors/index.js';
 import { HOST_CALL_TIMEOUT_MS, HostRpc } from '../../../src/page/host-rpc.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { track } from '../support/track.js';
 
 /** A host whose answers the test gives by hand. */
 class ManualHost {
@@ -32,16 +33,6 @@ function setup() {
   const timeouts: HostUnavailableError[] = [];
   const rpc = new HostRpc<ManualHost>(clock, (error) => timeouts.push(error));
   return { clock, rpc, timeouts };
-}
-
-/** Records how a promise settled, without leaving a rejection unhandled. */
-function track<T>(promise: Promise<T>): { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } {
-  const tracked: { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } = { state: 'pending' };
-  promise.then(
-    (value) => Object.assign(tracked, { state: 'resolved', value }),
-    (error: unknown) => Object.assign(tracked, { state: 'rejected', error }),
-  );
-  return tracked;
 }
 
 describe('HostRpc', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GroupCommit, type BatchWriter, type OpOutcome } from '../../../src/server/store/group-commit.js';
+import { track } from '../support/track.js';
 
 /** A promise settled from outside. */
 function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: unknown): void } {
@@ -42,16 +43,6 @@ function manualWriter() {
 }
 
 const limits = { maxOps: 100, maxBytes: 1_000, size: (op: string) => op.length };
-
-/** Tracks whether a promise settled, and how. */
-function track<T>(promise: Promise<T>): { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } {
-  const tracked: { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } = { state: 'pending' };
-  promise.then(
-    (value) => Object.assign(tracked, { state: 'resolved', value }),
-    (error: unknown) => Object.assign(tracked, { state: 'rejected', error }),
-  );
-  return tracked;
-}
 
 describe('GroupCommit', () => {
   it('writes what arrives in one turn as one batch, and what arrives while it is written as the next, in order', async () => {
