@@ -170,12 +170,11 @@ test.describe('chaos: a frozen refresh-handler tab (issue 10)', () => {
     mintToken,
     openTabs,
   }) => {
-    // Library bug, found by this scenario: the host's TabRegistry forgets a tab after
+    // Found by this scenario and fixed: the host's TabRegistry forgets a tab after
     // TAB_MAX_MISSED_DEADLINES missed calls (here three refreshToken calls into the frozen tab) and
-    // closes its events port, but the tab is never told: once resumed it stays OPEN (health pings
-    // pass: ping() does not name the tab), is no longer in the host's tab list, receives no change
-    // and no session event, and never re-attaches. Expected: a forgotten tab learns it on waking
-    // and re-attaches, replaying its subscriptions after their last seq.
+    // closes its events port; the tab used to stay OPEN unaware, receiving nothing. Now ping(tabId)
+    // answers -1 for a tab the host does not know, and the tab re-attaches and replays its
+    // subscriptions after their last seq.
     test.setTimeout(60_000);
     const tabs = await openTabs(3);
     await freezeThroughRefreshes(
