@@ -3,6 +3,9 @@ import { linkChannelName, type HostsMessage } from '../protocol/host-discovery.j
 import { createBroadcastEndpoint } from '../shared/broadcast-endpoint.js';
 import type { SessionHost } from './session-host.js';
 
+/** How long a departed tab's link stays open after it left (its last answer is on its way). */
+export const LINK_CLOSE_DELAY_MS = 500;
+
 /**
  * Serves `host` to every tab over BroadcastChannel: a tab says `hello` on the hosts channel, the
  * host answers `welcome` and exposes itself on a link channel private to that tab, through the
@@ -30,5 +33,17 @@ export function serveOverBroadcast(host: SessionHost, hostId: string, hosts: Bro
       Comlink.expose(host, endpoint);
     }
     hosts.postMessage({ type: 'welcome', tabId: message.tabId, hostId, startedAt } satisfies HostsMessage);
+  });
+  // A tab that left for good (closed, or detached) never calls on its link again: close its
+  // channel, or a long-lived leader keeps one per tab it ever served. A tab that only stopped
+  // answering keeps its link (it re-attaches on it when it wakes).
+  // The close waits a moment: the tab's `detach` is answered on that same link after it returns.
+  host.onTabLeft((tabId) => {
+    const link = links.get(tabId);
+    setTimeout(() => {
+      if (link === undefined || links.get(tabId) !== link) return; // the tab said hello again
+      links.delete(tabId);
+      link.close();
+    }, LINK_CLOSE_DELAY_MS);
   });
 }

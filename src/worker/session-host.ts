@@ -18,6 +18,7 @@ import type {
 import { checkVersion, describeVersionMismatch, HOST_API_VERSION, MIN_HOST_API_VERSION } from '../protocol/version.js';
 import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { withDeadline } from '../shared/deadline.js';
+import { Emitter } from '../shared/emitter.js';
 import { HostLog } from './host-log.js';
 import { Outbox } from './outbox.js';
 import type { OutboxStore } from './outbox-store.js';
@@ -26,7 +27,7 @@ import { admitRefreshed, admitStart, admitUpdate } from './session-admission.js'
 import { SessionController } from './session-controller.js';
 import { SessionPersistence, type SessionStore } from './session-store.js';
 import { acquireSocketOwnership, type AcquireOwnership } from './socket-owner-lock.js';
-import { TabRegistry, type AttachedTab } from './tab-registry.js';
+import { TabRegistry, type AttachedTab, type TabDeparture } from './tab-registry.js';
 import type { TopicCacheStore } from './topic-cache-store.js';
 import { TOPIC_CACHE_LIMIT, TopicSubscriptions } from './topic-subscriptions.js';
 
@@ -76,6 +77,7 @@ export class SessionHost implements HostApi {
   readonly #options: SessionHostOptions;
   readonly #clock: Clock;
   readonly #tabs: TabRegistry;
+  readonly #tabsLeft = new Emitter<string>();
   readonly #session: SessionController;
   readonly #topics: TopicSubscriptions;
   readonly #outbox: Outbox;
@@ -92,7 +94,7 @@ export class SessionHost implements HostApi {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#log = new HostLog(this.#clock, (line, at) => this.#tabs.broadcast({ type: 'log', line, at }));
-    this.#tabs = new TabRegistry((tab) => this.#onTabGone(tab), this.#clock, options.locks);
+    this.#tabs = new TabRegistry((tab, why) => this.#onTabGone(tab, why), this.#clock, options.locks);
     this.#topics = new TopicSubscriptions(
       options.stores.topics,
       {
@@ -213,6 +215,17 @@ export class SessionHost implements HostApi {
     this.#aliveLock = { name, held };
   }
 
+  /**
+   * Calls `listener` with the id of a tab that left for good: it detached, or its page closed. Not
+   * for a tab that stopped answering (frozen: it may come back on the same link).
+   *
+   * @param listener - called with the tab's id
+   * @returns a function that unsubscribes
+   */
+  onTabLeft(listener: (tabId: string) => void): () => void {
+    return this.#tabsLeft.on(listener);
+  }
+
   /** Whether another host took the session over from this one (fenced: it serves no tab any more). */
   get superseded(): boolean {
     return this.#session.phase.name === 'superseded';
@@ -319,8 +332,9 @@ export class SessionHost implements HostApi {
 
   // ── internals ──────────────────────────────────────────────────────────────────────────────
 
-  #onTabGone(tab: AttachedTab): void {
+  #onTabGone(tab: AttachedTab, why: TabDeparture): void {
     tab.callbacks[Comlink.releaseProxy]();
+    if (why !== 'unresponsive') this.#tabsLeft.emit(tab.registration.tabId);
     this.#topics.removeTab(tab.registration.tabId);
     this.#broadcastSession();
     if (this.#tabs.size > 0) return this.#session.track(); // its refresh handlers are gone

@@ -24,6 +24,13 @@ export interface TabRefreshRegistration extends RefreshRegistration {
   order: number;
 }
 
+/**
+ * Why a tab left the host: it `detached` itself, its page `closed` (its Web Lock was released), or it
+ * stopped answering (`unresponsive`: frozen, or dead before its lock went; it may come back and
+ * attach again).
+ */
+export type TabDeparture = 'detached' | 'closed' | 'unresponsive';
+
 /** One attached tab as the host tracks it. */
 export interface AttachedTab {
   readonly registration: TabRegistration;
@@ -46,18 +53,18 @@ export interface AttachedTab {
  */
 export class TabRegistry {
   readonly #tabs = new Map<string, AttachedTab>();
-  readonly #onGone: (tab: AttachedTab) => void;
+  readonly #onGone: (tab: AttachedTab, why: TabDeparture) => void;
   readonly #clock: Clock;
   readonly #locks: LockManager | undefined;
   #registrations = 0;
 
   /**
-   * @param onGone - called once when a tab detached, died or stopped answering
+   * @param onGone - called once when a tab detached, died or stopped answering, with which of these
    * @param clock - time source for deadlines
    * @param locks - Web Locks (default `navigator.locks`; none: deadlines alone detect dead tabs)
    */
   constructor(
-    onGone: (tab: AttachedTab) => void,
+    onGone: (tab: AttachedTab, why: TabDeparture) => void,
     clock: Clock = systemClock,
     locks: LockManager | undefined = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks,
   ) {
@@ -84,7 +91,7 @@ export class TabRegistry {
   /** Adds a tab (replacing a stale entry with the same id) and starts watching for its death. */
   add(registration: TabRegistration, callbacks: Remote<TabCallbacks>, events: EventsPort): AttachedTab {
     const previous = this.#tabs.get(registration.tabId);
-    if (previous) this.#forget(previous, false);
+    if (previous) this.#forget(previous);
     const tab: AttachedTab = {
       registration,
       callbacks,
@@ -103,7 +110,7 @@ export class TabRegistry {
   /** Removes a tab that detached itself. */
   remove(tabId: string): void {
     const tab = this.#tabs.get(tabId);
-    if (tab) this.#forget(tab, true);
+    if (tab) this.#forget(tab, 'detached');
   }
 
   /** Posts a message to one tab (never blocks on a slow or dead tab). */
@@ -214,7 +221,7 @@ export class TabRegistry {
       return value;
     } catch (error) {
       if ((error as { code?: string }).code === 'TIMEOUT' && ++tab.missedDeadlines >= TAB_MAX_MISSED_DEADLINES) {
-        if (this.#tabs.get(tab.registration.tabId) === tab) this.#forget(tab, true);
+        if (this.#tabs.get(tab.registration.tabId) === tab) this.#forget(tab, 'unresponsive');
       }
       throw error;
     }
@@ -224,15 +231,16 @@ export class TabRegistry {
     if (!this.#locks) return;
     this.#locks
       .request(tab.registration.lockName, { signal: tab.stopWatching.signal }, () => {
-        if (this.#tabs.get(tab.registration.tabId) === tab) this.#forget(tab, true);
+        if (this.#tabs.get(tab.registration.tabId) === tab) this.#forget(tab, 'closed');
       })
       .catch(() => undefined); // aborted on detach
   }
 
-  #forget(tab: AttachedTab, notify: boolean): void {
+  /** Drops a tab; `why` is left out when the same tab attached again (nothing departed). */
+  #forget(tab: AttachedTab, why?: TabDeparture): void {
     this.#tabs.delete(tab.registration.tabId);
     tab.stopWatching.abort();
     tab.events.close();
-    if (notify) this.#onGone(tab);
+    if (why !== undefined) this.#onGone(tab, why);
   }
 }

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HostApi } from '../../../src/protocol/host-api.js';
 import { linkChannelName, type HostsMessage } from '../../../src/protocol/host-discovery.js';
 import { createBroadcastEndpoint } from '../../../src/shared/broadcast-endpoint.js';
-import { serveOverBroadcast } from '../../../src/worker/leader-host.js';
+import { LINK_CLOSE_DELAY_MS, serveOverBroadcast } from '../../../src/worker/leader-host.js';
 import { startHost } from '../support/host-harness.js';
 
 const channels: BroadcastChannel[] = [];
@@ -40,5 +40,35 @@ describe('serveOverBroadcast (the leader-tab host)', () => {
     await expect.poll(() => welcomes.length).toBe(2);
     await expect(answered).resolves.toBeTypeOf('number');
     link.close();
+  });
+
+  it("closes a tab's link once the tab detached (its detach still answered), and opens a new one on its next hello", async () => {
+    const { host, attachTab } = await startHost();
+    const hostsName = `hosts-${crypto.randomUUID()}`;
+    serveOverBroadcast(host, 'host-1', channel(hostsName));
+    const tab = await attachTab();
+    const tabSide = channel(hostsName);
+    let welcomes = 0;
+    tabSide.onmessage = (event: MessageEvent<HostsMessage>) => {
+      if (event.data.type === 'welcome') welcomes++;
+    };
+    tabSide.postMessage({ type: 'hello', tabId: tab.tabId } satisfies HostsMessage);
+    await expect.poll(() => welcomes).toBe(1);
+    const link = createBroadcastEndpoint(channel(linkChannelName('host-1', tab.tabId)));
+    const api = Comlink.wrap<HostApi>(link);
+    await expect(api.ping()).resolves.toBeTypeOf('number');
+
+    await expect(api.detach(tab.tabId)).resolves.toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, LINK_CLOSE_DELAY_MS + 200));
+    const unanswered = Symbol('unanswered');
+    const late = new Promise((resolve) => setTimeout(() => resolve(unanswered), 300));
+    expect(await Promise.race([api.ping(), late])).toBe(unanswered);
+
+    tabSide.postMessage({ type: 'hello', tabId: tab.tabId } satisfies HostsMessage);
+    await expect.poll(() => welcomes).toBe(2);
+    const relinked = createBroadcastEndpoint(channel(linkChannelName('host-1', tab.tabId)));
+    await expect(Comlink.wrap<HostApi>(relinked).ping()).resolves.toBeTypeOf('number');
+    link.close();
+    relinked.close();
   });
 });
