@@ -5,7 +5,7 @@ import { parseClientMessage } from '../../protocol/parse.js';
 import { MAX_QUEUED_FRAMES, UNAUTHENTICATED_CLOSE_GRACE_MS } from '../constants.js';
 import type { ServerLimits } from '../limits.js';
 import { describeError, type Logger } from '../logger.js';
-import type { TopicMessage, TopicPeer } from '../topics/peer.js';
+import type { OutgoingFrame, TopicMessage, TopicPeer } from '../topics/peer.js';
 import type { AdmissionTicket } from '../transport/admission.js';
 import { InboundFrames, type RateLimitOptions, type RateVerdict } from '../transport/flow-control.js';
 import { closeReason, type SocketLike } from '../transport/socket.js';
@@ -23,6 +23,9 @@ import {
 } from './handshake.js';
 import { sessionKey, type SessionRegistry } from './registry.js';
 import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
+
+/** `ws` send options of bytes that are a text frame's payload. */
+const TEXT_FRAME = { binary: false } as const;
 
 /**
  * The data plane as a connection sees it (declared here, by its consumer): it receives the topic
@@ -218,14 +221,16 @@ export class Connection implements TopicPeer {
   }
 
   /**
-   * Sends a frame already serialised (a fan-out serialises a change once for every connection).
+   * Sends a frame already serialised (a fan-out serialises and encodes a change once for every
+   * connection), as a text frame.
    *
-   * @param text - the JSON text of one server message
+   * @param frame - the JSON text of one server message, or its UTF-8 bytes
    */
-  sendText(text: string): void {
+  sendText(frame: OutgoingFrame): void {
     if (this.#state === 'closed') return;
     try {
-      this.#socket.send(text);
+      if (typeof frame === 'string') this.#socket.send(frame);
+      else this.#socket.send(frame, TEXT_FRAME);
     } catch (error) {
       this.#host.logger.error(`send failed: ${describeError(error)}`);
     }

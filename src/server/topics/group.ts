@@ -3,6 +3,7 @@ import { CATCH_UP_BATCH_SIZE, CATCH_UP_READ_BYTES, STORE_RETRY_MS } from '../con
 import type { Logger } from '../logger.js';
 import type { StoredChange, TopicStore } from '../store/topic-store.js';
 import type { ChangeFeed } from './change-feed.js';
+import type { OutgoingFrame } from './peer.js';
 
 /** What a topic group and its subscriptions share with the server. */
 export interface TopicContext {
@@ -18,7 +19,7 @@ export interface TopicContext {
 /** A member of a {@link TopicGroup}: receives the group's live changes once it caught up. */
 export interface GroupMember {
   /** Called for every change the group emits while the member is live, in seq order. */
-  deliver(seq: number, frame: string): void;
+  deliver(seq: number, frame: OutgoingFrame): void;
 }
 
 /**
@@ -36,6 +37,16 @@ export function changeFrame(change: StoredChange): string {
   };
   if (change.clientId !== undefined) message.clientId = change.clientId;
   return JSON.stringify(message);
+}
+
+/**
+ * A `change` frame encoded once as UTF-8 for all the sockets it goes to (`ws` would encode a
+ * string again for each of them).
+ *
+ * @param change - a change appended to the store
+ */
+function fanOutFrame(change: StoredChange): Buffer {
+  return Buffer.from(changeFrame(change), 'utf8');
 }
 
 /**
@@ -66,7 +77,7 @@ export class TopicGroup {
   readonly #members = new Set<GroupMember>();
   readonly #live = new Set<GroupMember>();
   /** Announced changes after `lastSeq + 1`, held until the gap before them is filled. */
-  readonly #ahead = new Map<number, { change: StoredChange; frame: string }>();
+  readonly #ahead = new Map<number, { change: StoredChange; frame: Buffer }>();
   #aheadBytes = 0;
   readonly #stopListening: () => void;
   #lastSeq = 0;
@@ -158,7 +169,7 @@ export class TopicGroup {
       this.#ahead.size < CATCH_UP_BATCH_SIZE &&
       this.#aheadBytes < this.#context.maxSendBufferBytes
     ) {
-      const frame = changeFrame(change);
+      const frame = fanOutFrame(change);
       this.#ahead.set(change.seq, { change, frame });
       this.#aheadBytes += frame.length;
     }
@@ -216,10 +227,10 @@ export class TopicGroup {
     for (const seq of this.#ahead.keys()) if (seq <= this.#lastSeq) this.#dropAhead(seq);
   }
 
-  #emit(change: StoredChange, serialised?: string): void {
+  #emit(change: StoredChange, serialised?: Buffer): void {
     this.#lastSeq = change.seq;
     if (this.#live.size === 0) return;
-    const frame = serialised ?? changeFrame(change);
+    const frame = serialised ?? fanOutFrame(change);
     for (const member of this.#live) member.deliver(change.seq, frame);
   }
 }

@@ -21,11 +21,17 @@ import type { Principal } from './permissions.js';
 export type TopicMessage = SubscribeMessage | UnsubscribeMessage | PublishMessage | HistoryRequestMessage;
 
 /**
+ * One serialised server message: its JSON text, or that text's UTF-8 bytes — a fan-out encodes a
+ * change once and writes the same bytes to every socket (sent as a text frame either way).
+ */
+export type OutgoingFrame = string | Buffer;
+
+/**
  * What a subscription writes to: a `Connection` satisfies it, tests pass a recorder.
  */
 export interface Subscriber {
-  /** Sends one serialised server message. */
-  sendText(text: string): void;
+  /** Sends one serialised server message (as a text frame). */
+  sendText(frame: OutgoingFrame): void;
   /** Bytes sent but not yet written to the network: how far the client is behind. */
   readonly bufferedAmount: number;
 }

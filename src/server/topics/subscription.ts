@@ -3,7 +3,7 @@ import type { HistoryTrimmedMessage } from '../../protocol/messages.js';
 import { CATCH_UP_BATCH_SIZE, CATCH_UP_BUFFER_BYTES, CATCH_UP_READ_BYTES, STORE_RETRY_MS } from '../constants.js';
 import { drained } from './drain.js';
 import { changeFrame, type GroupMember, type TopicContext, type TopicGroup } from './group.js';
-import type { Subscriber } from './peer.js';
+import type { OutgoingFrame, Subscriber } from './peer.js';
 
 /**
  * - `catching-up`: reading the store; the group's live changes are not sent.
@@ -40,7 +40,7 @@ export class TopicSubscription implements GroupMember {
   #position: number;
   #state: SubscriptionState = 'catching-up';
   /** Live changes held while `joining`: contiguous seqs and their frames. */
-  #held: Array<{ seq: number; frame: string }> = [];
+  #held: Array<{ seq: number; frame: OutgoingFrame }> = [];
   #heldBytes = 0;
   #active = true;
   #running = false;
@@ -76,7 +76,7 @@ export class TopicSubscription implements GroupMember {
     this.group.remove(this);
   }
 
-  deliver(seq: number, frame: string): void {
+  deliver(seq: number, frame: OutgoingFrame): void {
     if (this.#state === 'joining') {
       this.#held.push({ seq, frame });
       this.#heldBytes += frame.length;
@@ -94,7 +94,7 @@ export class TopicSubscription implements GroupMember {
     this.#send(seq, frame);
   }
 
-  #send(seq: number, frame: string): void {
+  #send(seq: number, frame: OutgoingFrame): void {
     this.#connection.sendText(frame);
     this.#position = seq;
     this.#context.counters.changesSent++;

@@ -11,7 +11,9 @@ import { MAX_CLOSE_REASON_BYTES } from '../constants.js';
 
 /** The part of a WebSocket a connection uses; `ws`'s `WebSocket` satisfies it. */
 export interface SocketLike {
+  /** Sends a text frame: a string, or UTF-8 bytes with `{ binary: false }`. */
   send(data: string): void;
+  send(data: Buffer, options: { binary: false }): void;
   close(code: number, reason: string): void;
   /** Destroys the socket at once, without waiting for the peer to answer a close frame. */
   terminate(): void;

@@ -29,7 +29,8 @@ function peer(userId: string) {
     get bufferedAmount() {
       return state.buffered;
     },
-    sendText(text) {
+    sendText(frame) {
+      const text = frame.toString();
       frames.push(JSON.parse(text) as ServerMessage);
       if (!state.reading) state.buffered += text.length;
       state.largestBuffered = Math.max(state.largestBuffered, state.buffered);

@@ -34,8 +34,10 @@ function fakeSocket() {
     resume() {
       this.resumes++;
     },
-    send(text) {
-      frames.push(JSON.parse(text) as ServerMessage);
+    send(data: string | Buffer, options?: { binary: false }) {
+      // A Buffer is a text frame's UTF-8 (a fan-out's frame): only ever sent with binary: false.
+      if (typeof data !== 'string') expect(options).toEqual({ binary: false });
+      frames.push(JSON.parse(data.toString()) as ServerMessage);
       wake?.();
     },
     close(code, reason) {

@@ -24,8 +24,8 @@ function recorder(): Subscriber & { seqs: number[]; bufferedAmount: number } {
   return {
     seqs: [],
     bufferedAmount: 0,
-    sendText(text: string) {
-      this.seqs.push((JSON.parse(text) as StoredChange).seq);
+    sendText(frame) {
+      this.seqs.push((JSON.parse(frame.toString()) as StoredChange).seq);
     },
   };
 }
