@@ -5,10 +5,10 @@ import { parseClientMessage } from '../../protocol/parse.js';
 import { MAX_QUEUED_FRAMES, UNAUTHENTICATED_CLOSE_GRACE_MS } from '../constants.js';
 import type { ServerLimits } from '../limits.js';
 import { describeError, type Logger } from '../logger.js';
-import type { OutgoingFrame, TopicMessage, TopicPeer } from '../topics/peer.js';
+import type { TopicMessage, TopicPeer } from '../topics/peer.js';
 import type { AdmissionTicket } from '../transport/admission.js';
 import { InboundFrames, type RateLimitOptions, type RateVerdict } from '../transport/flow-control.js';
-import { closeReason, type SocketLike } from '../transport/socket.js';
+import { closeReason, sendTextFrame, type OutgoingFrame, type SocketLike } from '../transport/socket.js';
 import { closeExpired, ExpiryTimer } from './expiry-timer.js';
 import {
   helloRefusal,
@@ -23,9 +23,6 @@ import {
 } from './handshake.js';
 import { sessionKey, type SessionRegistry } from './registry.js';
 import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
-
-/** `ws` send options of bytes that are a text frame's payload. */
-const TEXT_FRAME = { binary: false } as const;
 
 /**
  * The data plane as a connection sees it (declared here, by its consumer): it receives the topic
@@ -229,8 +226,7 @@ export class Connection implements TopicPeer {
   sendText(frame: OutgoingFrame): void {
     if (this.#state === 'closed') return;
     try {
-      if (typeof frame === 'string') this.#socket.send(frame);
-      else this.#socket.send(frame, TEXT_FRAME);
+      sendTextFrame(this.#socket, frame);
     } catch (error) {
       this.#host.logger.error(`send failed: ${describeError(error)}`);
     }

@@ -3,7 +3,7 @@ import { CATCH_UP_BATCH_SIZE, CATCH_UP_READ_BYTES, STORE_RETRY_MS } from '../con
 import type { Logger } from '../logger.js';
 import type { StoredChange, TopicStore } from '../store/topic-store.js';
 import type { ChangeFeed } from './change-feed.js';
-import type { OutgoingFrame } from './peer.js';
+import type { OutgoingFrame } from '../transport/socket.js';
 
 /** What a topic group and its subscriptions share with the server. */
 export interface TopicContext {

@@ -6,6 +6,7 @@ import type {
   SubscribeMessage,
   UnsubscribeMessage,
 } from '../../protocol/messages.js';
+import type { OutgoingFrame } from '../transport/socket.js';
 import type { Principal } from './permissions.js';
 
 /**
@@ -19,12 +20,6 @@ import type { Principal } from './permissions.js';
 
 /** Messages of the data plane. */
 export type TopicMessage = SubscribeMessage | UnsubscribeMessage | PublishMessage | HistoryRequestMessage;
-
-/**
- * One serialised server message: its JSON text, or that text's UTF-8 bytes — a fan-out encodes a
- * change once and writes the same bytes to every socket (sent as a text frame either way).
- */
-export type OutgoingFrame = string | Buffer;
 
 /**
  * What a subscription writes to: a `Connection` satisfies it, tests pass a recorder.

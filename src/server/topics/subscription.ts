@@ -3,7 +3,8 @@ import type { HistoryTrimmedMessage } from '../../protocol/messages.js';
 import { CATCH_UP_BATCH_SIZE, CATCH_UP_BUFFER_BYTES, CATCH_UP_READ_BYTES, STORE_RETRY_MS } from '../constants.js';
 import { drained } from './drain.js';
 import { changeFrame, type GroupMember, type TopicContext, type TopicGroup } from './group.js';
-import type { OutgoingFrame, Subscriber } from './peer.js';
+import type { OutgoingFrame } from '../transport/socket.js';
+import type { Subscriber } from './peer.js';
 
 /**
  * - `catching-up`: reading the store; the group's live changes are not sent.

@@ -9,6 +9,26 @@ import { MAX_CLOSE_REASON_BYTES } from '../constants.js';
  * @module
  */
 
+/**
+ * One serialised server message: its JSON text, or that text's UTF-8 bytes — a fan-out encodes a
+ * change once and writes the same bytes to every socket (sent as a text frame either way).
+ */
+export type OutgoingFrame = string | Buffer;
+
+/** `ws` send options of bytes that are a text frame's payload. */
+const TEXT_FRAME = { binary: false } as const;
+
+/**
+ * Sends `frame` on `socket` as a text frame.
+ *
+ * @param socket - an open socket
+ * @param frame - JSON text, or its UTF-8 bytes
+ */
+export function sendTextFrame(socket: SocketLike, frame: OutgoingFrame): void {
+  if (typeof frame === 'string') socket.send(frame);
+  else socket.send(frame, TEXT_FRAME);
+}
+
 /** The part of a WebSocket a connection uses; `ws`'s `WebSocket` satisfies it. */
 export interface SocketLike {
   /** Sends a text frame: a string, or UTF-8 bytes with `{ binary: false }`. */
