@@ -40,8 +40,9 @@ export function serveOverBroadcast(host: SessionHost, hostId: string, hosts: Bro
   // The close waits a moment: the tab's `detach` is answered on that same link after it returns.
   host.onTabLeft((tabId) => {
     const link = links.get(tabId);
+    if (link === undefined) return;
     setTimeout(() => {
-      if (link === undefined || links.get(tabId) !== link) return; // the tab said hello again
+      if (links.get(tabId) !== link) return; // the tab said hello again
       links.delete(tabId);
       link.close();
     }, LINK_CLOSE_DELAY_MS);
