@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { utf8Length } from '../../shared/json-size.js';
 import { LMDB_PEER, loadOptionalPeer } from '../optional-peer.js';
+import { DEDUP_TAIL_BUDGET, DEDUP_TAIL_FLUSH_AT, DedupTail } from './dedup-tail.js';
 import { GROUP_COMMIT_MAX_BYTES, GROUP_COMMIT_MAX_OPS, GroupCommit, type OpOutcome } from './group-commit.js';
 import { decodeChangeRecord, defineTopicStore, parseRecordHead, storedChange, type NewChange } from './preamble.js';
 import { overRetention, resolveRetention, type TopicRetention } from './retention.js';
@@ -8,7 +9,8 @@ import type { AppendResult, StoredChange, TopicStore } from './topic-store.js';
 
 /**
  * On-disk layout version, kept under `format` in the `meta` database. A store refuses to open a
- * directory written in another format rather than misread it.
+ * directory written in another format rather than misread it; a format 1 directory (where every
+ * clientId is in `dedup`) is read as it is and marked 2, which format 1 code then refuses.
  *
  * Import from `shared-session/server`.
  *
@@ -17,7 +19,7 @@ import type { AppendResult, StoredChange, TopicStore } from './topic-store.js';
  * console.log(`topic store format ${LMDB_STORE_FORMAT}`);
  * ```
  */
-export const LMDB_STORE_FORMAT = 1;
+export const LMDB_STORE_FORMAT = 2;
 
 /**
  * Options of {@link openLmdbTopicStore}.
@@ -45,12 +47,25 @@ interface PendingAppend {
   change: NewChange;
 }
 
-/** What a transaction needs to know of a topic's log: its last and first retained seq, and its retained bytes. */
+/**
+ * A topic's entry in the `sizes` database: its retained bytes and its indexed seq. Format 1 kept
+ * the bytes alone (a number), with every clientId in `dedup`.
+ */
+type TopicMeta = number | { bytes: number; indexed: number };
+
+/**
+ * What a transaction needs to know of a topic's log: its last and first retained seq, its
+ * retained bytes, and where its clientIds are.
+ */
 interface TopicState {
   head: number;
   /** First retained seq; 0 while the topic has no change. */
   first: number;
   bytes: number;
+  /** Every retained change up to this seq that has a clientId has its key in `dedup`. */
+  indexed: number;
+  /** The clientIds of the changes after `indexed` (in memory only: the records carry them). */
+  tail: DedupTail;
 }
 
 /** What a batch's transaction reports back: its id, and the append that threw, if any. */
@@ -75,16 +90,24 @@ export const LMDB_CACHED_TOPICS = 10_000;
  * log is one key range, so reading after a cursor is a seek plus a short scan whatever the log's
  * length — and its writes resolve once committed, batching concurrent writers into one commit.
  *
- * Layout: three named databases in one environment.
+ * Layout: four named databases in one environment.
  * - `changes`: `[topic, seq]` → the JSON text of `{ publishedAt, clientId?, data }`. The head of a
  *   topic is the last key of its range; no separate counter can disagree with the log.
- * - `dedup`: `[topic, clientId]` → seq, written in the same transaction as the change.
- * - `sizes`: topic → UTF-8 bytes of its retained records, for retention's `maxBytes` (computed
- *   once by a scan for a topic written before this database existed).
+ * - `dedup`: `[topic, clientId]` → seq, for the changes up to the topic's indexed seq.
+ * - `sizes`: topic → `{ bytes, indexed }`: the UTF-8 bytes of its retained records, for
+ *   retention's `maxBytes` (computed once by a scan for a topic written before this database
+ *   existed), and its indexed seq, written in the same transaction as the changes.
  * - `meta`: `format` → {@link LMDB_STORE_FORMAT}.
  *
+ * Exactly once: the clientIds of a topic's changes after its indexed seq are held in memory (a
+ * {@link DedupTail}), since the records carry them: one write per append instead of two, where
+ * the second — a random key — cost more than the rest of the append. A tail is written to `dedup`
+ * in one sorted pass once it holds {@link DEDUP_TAIL_FLUSH_AT} clientIds (or all tails pass
+ * {@link DEDUP_TAIL_BUDGET}), and after a restart it is read back from the records after the
+ * indexed seq, so a retry is found whether or not its tail reached `dedup`.
+ *
  * Retention runs in the append's transaction: while the topic passes a limit of `retention`, its
- * oldest change and that change's dedup key are removed (the newest is always kept).
+ * oldest change and that change's clientId are removed (the newest is always kept).
  *
  * Group commit: appends wait in a {@link GroupCommit} queue, and every batch of them (all that
  * arrived while the previous transaction was being written, up to {@link GROUP_COMMIT_MAX_OPS})
@@ -133,10 +156,10 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
   const meta = root.openDB<number, string>({ name: 'meta', encoding: 'json' });
   const changes = root.openDB<string, ChangeKey>({ name: 'changes', encoding: 'string' });
   const dedup = root.openDB<number, DedupKey>({ name: 'dedup', encoding: 'json' });
-  const sizes = root.openDB<number, string>({ name: 'sizes', encoding: 'json' });
+  const sizes = root.openDB<TopicMeta, string>({ name: 'sizes', encoding: 'json' });
 
   const format = meta.get('format');
-  if (format === undefined) {
+  if (format === undefined || format === 1) {
     await meta.put('format', LMDB_STORE_FORMAT);
   } else if (format !== LMDB_STORE_FORMAT) {
     await root.close();
@@ -156,21 +179,50 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
     return 0;
   };
 
-  /** Bytes of the retained records of `topic`: kept in `sizes`, counted once for an older store. */
-  const storedBytes = (topic: string): number => {
-    const known = sizes.get(topic);
-    if (known !== undefined) return known;
+  /** Bytes of the retained records of `topic`, counted (once, for a store older than `sizes`). */
+  const countBytes = (topic: string): number => {
     let bytes = 0;
     for (const { value } of changes.getRange({ start: [topic, 0], end: [topic, Infinity] })) bytes += utf8Length(value);
     return bytes;
   };
 
-  /** The state of `topic` as the database holds it (inside a transaction: it sees the batch's writes). */
-  const loadState = (topic: string): TopicState => ({
-    head: lastSeq(topic),
-    first: firstSeq(topic),
-    bytes: storedBytes(topic),
-  });
+  /**
+   * The state of `topic` as the database holds it (inside a transaction: it sees the batch's
+   * writes), its tail read back from the records after its indexed seq.
+   */
+  const loadState = (topic: string): TopicState => {
+    const head = lastSeq(topic);
+    const known = sizes.get(topic);
+    // A number (format 1) or nothing: every clientId of the topic is in `dedup`.
+    const indexed = typeof known === 'object' ? known.indexed : head;
+    const bytes = typeof known === 'object' ? known.bytes : (known ?? countBytes(topic));
+    const state: TopicState = { head, first: firstSeq(topic), bytes, indexed, tail: new DedupTail() };
+    for (const { key, value } of changes.getRange({ start: [topic, indexed + 1], end: [topic, Infinity] })) {
+      const { clientId } = parseRecordHead(value);
+      if (clientId !== undefined) state.tail.add(clientId, key[1]);
+    }
+    return state;
+  };
+
+  /** Topic states, least recently written first (a written topic is moved to the end). */
+  const cache = new Map<string, TopicState>();
+  /** clientIds held by the tails of the cached states. */
+  let tailEntries = 0;
+  /** Id of the last transaction this store committed; -1 when the cache must not be trusted. */
+  let lastTxnId = -1;
+
+  /**
+   * Drops every remembered state but those of `keep` (each is read again from the database when
+   * next needed).
+   */
+  const forgetStates = (keep?: ReadonlyMap<string, TopicState>): void => {
+    cache.clear();
+    tailEntries = 0;
+    for (const [topic, state] of keep ?? []) {
+      cache.set(topic, state);
+      tailEntries += state.tail.size;
+    }
+  };
 
   /** Drops the oldest changes of `topic` while it passes a retention limit (inside a transaction). */
   const trim = (topic: string, state: TopicState, now: number): void => {
@@ -195,36 +247,58 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
       const { clientId } = parseRecordHead(oldest);
       changes.remove([topic, state.first]);
       state.bytes -= utf8Length(oldest);
-      if (clientId !== undefined && dedup.get([topic, clientId]) === state.first) dedup.remove([topic, clientId]);
+      if (clientId !== undefined) {
+        if (state.tail.remove(clientId, state.first)) tailEntries--;
+        else if (state.first <= state.indexed && dedup.get([topic, clientId]) === state.first)
+          dedup.remove([topic, clientId]);
+      }
       state.first++;
     }
   };
 
-  const cache = new Map<string, TopicState>();
-  /** Id of the last transaction this store committed; -1 when the cache must not be trusted. */
-  let lastTxnId = -1;
+  /** Writes the tail of `topic` to `dedup` (inside the batch's transaction) and empties it. */
+  const flushTail = (topic: string, state: TopicState): void => {
+    tailEntries -= state.tail.size;
+    for (const [clientId, seq] of state.tail.drain()) void dedup.put([topic, clientId], seq);
+    state.indexed = state.head;
+  };
+
+  /** Drops the least recently written states not in `keep` while the tails pass their budget. */
+  const dropColdStates = (keep: ReadonlyMap<string, TopicState>): void => {
+    for (const [topic, state] of cache) {
+      if (tailEntries <= DEDUP_TAIL_BUDGET) return;
+      if (keep.has(topic)) continue;
+      cache.delete(topic);
+      tailEntries -= state.tail.size;
+    }
+  };
 
   /** Applies one append inside the batch's transaction. */
   const applyAppend = ({ topic, change }: PendingAppend, touched: Map<string, TopicState>): AppendResult => {
     const { clientId } = change;
-    let state = touched.get(topic) ?? cache.get(topic);
+    let state = touched.get(topic);
     if (state === undefined) {
-      if (cache.size >= LMDB_CACHED_TOPICS) cache.clear();
-      cache.set(topic, (state = loadState(topic)));
+      state = cache.get(topic);
+      if (state === undefined) {
+        if (cache.size >= LMDB_CACHED_TOPICS) forgetStates(touched);
+        state = loadState(topic);
+        tailEntries += state.tail.size;
+      }
+      // Moved to the end: the cache's order is the order topics were last written.
+      cache.delete(topic);
+      cache.set(topic, state);
+      touched.set(topic, state);
     }
-    touched.set(topic, state);
     const seq = state.head + 1;
-    // The dedup check and its write in one call: a put that does not overwrite. Inside a
-    // transaction lmdb-js's putSync returns whether it wrote (its .d.ts says void); anything but
-    // `true` is checked with a read, so the answer is right either way.
-    const inserted: unknown =
-      clientId === undefined ? true : dedup.putSync([topic, clientId], seq, { noOverwrite: true });
-    if (clientId !== undefined && inserted !== true) {
-      const seen = dedup.get([topic, clientId]);
+    if (clientId !== undefined) {
+      // `dedup` is read only while it can name a retained change (its keys are all ≤ indexed).
+      const seen =
+        state.tail.seqOf(clientId) ?? (state.first <= state.indexed ? dedup.get([topic, clientId]) : undefined);
       const original = seen === undefined ? undefined : changes.get([topic, seen]);
       if (seen !== undefined && original !== undefined)
         return { change: decodeChangeRecord(topic, seen, original), duplicate: true };
-      dedup.putSync([topic, clientId], seq); // a key whose change is gone: taken over
+      // New, or its earlier change is gone: this change takes the clientId over.
+      tailEntries += state.tail.add(clientId, seq);
     }
     // Inside a transaction a put is applied at once; its promise settles with the transaction.
     void changes.put([topic, seq], change.record);
@@ -243,7 +317,7 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
     run.txnId = root.getWriteTxnId();
     // Every batch writes (each append touches its topic's size), so consecutive batches of this
     // store have consecutive ids: a gap means someone else wrote, and the cache is stale.
-    if (run.txnId !== lastTxnId + 1) cache.clear();
+    if (run.txnId !== lastTxnId + 1) forgetStates();
     const touched = new Map<string, TopicState>();
     const results: AppendResult[] = [];
     for (let index = 0; index < batch.length; index++) {
@@ -254,7 +328,11 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
         return ABORT;
       }
     }
-    for (const [topic, state] of touched) void sizes.put(topic, state.bytes);
+    for (const [topic, state] of touched) {
+      if (state.tail.size >= DEDUP_TAIL_FLUSH_AT || tailEntries > DEDUP_TAIL_BUDGET) flushTail(topic, state);
+      void sizes.put(topic, { bytes: state.bytes, indexed: state.indexed });
+    }
+    dropColdStates(touched);
     return results;
   };
 
@@ -268,13 +346,13 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
       result = await root.childTransaction(() => applyBatch(batch, run));
     } catch (error) {
       lastTxnId = -1;
-      cache.clear();
+      forgetStates();
       throw error;
     }
     if (!Array.isArray(result)) {
       // ABORT: the transaction was rolled back.
       lastTxnId = -1;
-      cache.clear();
+      forgetStates();
       const { failed } = run;
       return batch.map((_, i) => (i === failed?.index ? { ok: false, error: failed.error } : 'retry'));
     }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEDUP_TAIL_FLUSH_AT } from '../../../src/server/store/dedup-tail.js';
 import { LMDB_STORE_FORMAT, openLmdbTopicStore } from '../../../src/server/store/index.js';
 import { describeTopicStoreConformance } from './conformance.js';
 
@@ -112,6 +113,82 @@ describe('openLmdbTopicStore', () => {
     // The heads it remembered between transactions are the database's: appends go on at head + 1.
     expect((await reopened.append('topic-7', 'next')).change.seq).toBe(rounds * 10 + 1);
     await reopened.close();
+  });
+
+  it('keeps recent clientIds in memory, writes them to dedup once a tail is full, and finds both kinds after reopen', async () => {
+    const path = await freshDir();
+    const store = await openLmdbTopicStore({ path });
+    const total = DEDUP_TAIL_FLUSH_AT + 100;
+    for (let start = 0; start < total; start += 512) {
+      const count = Math.min(512, total - start);
+      await Promise.all(
+        Array.from({ length: count }, (_, i) => store.append('t', start + i, { clientId: `c-${start + i}` })),
+      );
+    }
+    await store.close();
+    // On disk: the clientIds of the first full tail are in `dedup`, the newest ones only in their records.
+    const raw = open({ path, noSubdir: false });
+    const dedup = raw.openDB<number, [string, string]>({ name: 'dedup', encoding: 'json' });
+    const sizes = raw.openDB<{ bytes: number; indexed: number }, string>({ name: 'sizes', encoding: 'json' });
+    const indexed = sizes.get('t')?.indexed ?? 0;
+    // Batches of 512 (the flush size is a multiple of 512): the batch that filled the tail flushed it.
+    expect(indexed).toBe(DEDUP_TAIL_FLUSH_AT);
+    expect(dedup.get(['t', 'c-0'])).toBe(1);
+    expect(dedup.get(['t', `c-${total - 1}`])).toBeUndefined();
+    await raw.close();
+
+    const reopened = await openLmdbTopicStore({ path });
+    const early = await reopened.append('t', 'retry', { clientId: 'c-0' });
+    expect(early).toMatchObject({ duplicate: true, change: { seq: 1, data: 0 } });
+    const late = await reopened.append('t', 'retry', { clientId: `c-${total - 1}` });
+    expect(late).toMatchObject({ duplicate: true, change: { seq: total, data: total - 1 } });
+    expect((await reopened.append('t', 'new', { clientId: 'c-new' })).change.seq).toBe(total + 1);
+    await reopened.close();
+  });
+
+  it('opens a format 1 directory, where every clientId is in dedup, and marks it format 2', async () => {
+    const path = await freshDir();
+    const raw = open({ path, noSubdir: false });
+    const record = '{"publishedAt":1000,"clientId":"c-1","data":"old"}';
+    await raw.openDB<number, string>({ name: 'meta', encoding: 'json' }).put('format', 1);
+    await raw.openDB<string, [string, number]>({ name: 'changes', encoding: 'string' }).put(['t', 1], record);
+    await raw.openDB<number, [string, string]>({ name: 'dedup', encoding: 'json' }).put(['t', 'c-1'], 1);
+    await raw.openDB<number, string>({ name: 'sizes', encoding: 'json' }).put('t', record.length);
+    await raw.close();
+
+    const store = await openLmdbTopicStore({ path });
+    expect(await store.append('t', 'retry', { clientId: 'c-1' })).toMatchObject({
+      duplicate: true,
+      change: { seq: 1, data: 'old' },
+    });
+    expect((await store.append('t', 'new', { clientId: 'c-2' })).change.seq).toBe(2);
+    await store.close();
+    const check = open({ path, noSubdir: false });
+    expect(check.openDB<number, string>({ name: 'meta', encoding: 'json' }).get('format')).toBe(2);
+    await check.close();
+  });
+
+  it("removes a trimmed change's clientId from dedup, so that it is a new change when published again", async () => {
+    const path = await freshDir();
+    const raw = open({ path, noSubdir: false });
+    const record = '{"publishedAt":1000,"clientId":"c-1","data":"old"}';
+    await raw.openDB<number, string>({ name: 'meta', encoding: 'json' }).put('format', 1);
+    await raw.openDB<string, [string, number]>({ name: 'changes', encoding: 'string' }).put(['t', 1], record);
+    await raw.openDB<number, [string, string]>({ name: 'dedup', encoding: 'json' }).put(['t', 'c-1'], 1);
+    await raw.close();
+
+    const store = await openLmdbTopicStore({ path, retention: { maxChanges: 1 } });
+    expect((await store.append('t', 'second', { clientId: 'c-2' })).change.seq).toBe(2);
+    expect(await store.append('t', 'again', { clientId: 'c-1' })).toMatchObject({
+      duplicate: false,
+      change: { seq: 3 },
+    });
+    await store.close();
+    const check = open({ path, noSubdir: false });
+    expect(
+      check.openDB<number, [string, string]>({ name: 'dedup', encoding: 'json' }).get(['t', 'c-1']),
+    ).toBeUndefined();
+    await check.close();
   });
 
   it('reads topic heads again when another writer committed in between', async () => {
