@@ -113,8 +113,8 @@ async function main(): Promise<void> {
         '0',
         '--host',
         '127.0.0.1',
-        '--secret',
-        secret,
+        // One argument: a random secret may start with "-", which parseArgs reads as another option.
+        `--secret=${secret}`,
         '--log-level',
         'warn',
         ...storeArgs,
