@@ -3,7 +3,7 @@
  * written to its `dedup` database one random key per append (which dominated the store's cost:
  * every append dirtied one more B-tree page). The records themselves carry their clientId, so a
  * tail lost with the process is read back from the records after the topic's indexed seq; the
- * store writes a tail to the `dedup` database in one sorted pass once it is
+ * store writes a tail as one sorted run (`clientid-runs.ts`) once it is
  * {@link DEDUP_TAIL_FLUSH_AT} long, or sooner when all tails together pass
  * {@link DEDUP_TAIL_BUDGET}.
  *
@@ -22,6 +22,13 @@ export const DEDUP_TAIL_FLUSH_AT = 4_096;
  * tails are dropped (to be read again from their records when they are next written).
  */
 export const DEDUP_TAIL_BUDGET = 262_144;
+
+/**
+ * Most (hash, seq) pairs all cached topics' indexes of flushed clientIds hold in memory together
+ * (12 bytes each, about 24 MB); past it the least recently written topics' states are dropped
+ * (their indexes are read again from their runs when they are next written).
+ */
+export const DEDUP_INDEX_BUDGET = 2_097_152;
 
 /**
  * clientId → seq for the changes of one topic after its indexed seq (internal to the LMDB store).

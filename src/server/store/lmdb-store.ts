@@ -1,7 +1,9 @@
+import { randomInt } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { utf8Length } from '../../shared/json-size.js';
 import { LMDB_PEER, loadOptionalPeer } from '../optional-peer.js';
-import { DEDUP_TAIL_BUDGET, DEDUP_TAIL_FLUSH_AT, DedupTail } from './dedup-tail.js';
+import { ClientIdIndex, decodeRun, encodeRun, hashClientId, runOfTail } from './clientid-runs.js';
+import { DEDUP_INDEX_BUDGET, DEDUP_TAIL_BUDGET, DEDUP_TAIL_FLUSH_AT, DedupTail } from './dedup-tail.js';
 import { GROUP_COMMIT_MAX_BYTES, GROUP_COMMIT_MAX_OPS, GroupCommit, type OpOutcome } from './group-commit.js';
 import { decodeChangeRecord, defineTopicStore, parseRecordHead, storedChange, type NewChange } from './preamble.js';
 import { overRetention, resolveRetention, type TopicRetention } from './retention.js';
@@ -9,8 +11,8 @@ import type { AppendResult, StoredChange, TopicStore } from './topic-store.js';
 
 /**
  * On-disk layout version, kept under `format` in the `meta` database. A store refuses to open a
- * directory written in another format rather than misread it; a format 1 directory (where every
- * clientId is in `dedup`) is read as it is and marked 2, which format 1 code then refuses.
+ * directory written in another format rather than misread it; a format 1 directory (every
+ * clientId a key of `dedup`) is read as it is and marked 2, which format 1 code then refuses.
  *
  * Import from `shared-session/server`.
  *
@@ -40,6 +42,7 @@ export interface LmdbTopicStoreOptions {
 
 type ChangeKey = [topic: string, seq: number];
 type DedupKey = [topic: string, clientId: string];
+type RunKey = [topic: string, lastSeq: number];
 
 /** One append waiting for its transaction. */
 interface PendingAppend {
@@ -48,10 +51,11 @@ interface PendingAppend {
 }
 
 /**
- * A topic's entry in the `sizes` database: its retained bytes and its indexed seq. Format 1 kept
- * the bytes alone (a number), with every clientId in `dedup`.
+ * A topic's entry in the `sizes` database: its retained bytes, its indexed seq and the last seq
+ * of its format 1 days (`legacy`: the clientIds up to it are keys of `dedup`). Format 1 kept the
+ * bytes alone (a number).
  */
-type TopicMeta = number | { bytes: number; indexed: number };
+type TopicMeta = number | { bytes: number; indexed: number; legacy: number };
 
 /**
  * What a transaction needs to know of a topic's log: its last and first retained seq, its
@@ -62,8 +66,12 @@ interface TopicState {
   /** First retained seq; 0 while the topic has no change. */
   first: number;
   bytes: number;
-  /** Every retained change up to this seq that has a clientId has its key in `dedup`. */
+  /** The clientIds of the changes up to this seq are in `runs` (or, up to `legacy`, in `dedup`). */
   indexed: number;
+  /** The changes up to this seq were written by format 1: their clientIds are keys of `dedup`. */
+  legacy: number;
+  /** The topic's `runs`, merged. */
+  index: ClientIdIndex;
   /** The clientIds of the changes after `indexed` (in memory only: the records carry them). */
   tail: DedupTail;
 }
@@ -90,21 +98,25 @@ export const LMDB_CACHED_TOPICS = 10_000;
  * log is one key range, so reading after a cursor is a seek plus a short scan whatever the log's
  * length — and its writes resolve once committed, batching concurrent writers into one commit.
  *
- * Layout: four named databases in one environment.
+ * Layout: five named databases in one environment.
  * - `changes`: `[topic, seq]` → the JSON text of `{ publishedAt, clientId?, data }`. The head of a
  *   topic is the last key of its range; no separate counter can disagree with the log.
- * - `dedup`: `[topic, clientId]` → seq, for the changes up to the topic's indexed seq.
- * - `sizes`: topic → `{ bytes, indexed }`: the UTF-8 bytes of its retained records, for
+ * - `runs`: `[topic, last seq]` → a sorted run of (hash of a clientId, seq) pairs, 12 bytes each
+ *   (`clientid-runs.ts`), for the changes up to the topic's indexed seq.
+ * - `sizes`: topic → `{ bytes, indexed, legacy }`: the UTF-8 bytes of its retained records, for
  *   retention's `maxBytes` (computed once by a scan for a topic written before this database
  *   existed), and its indexed seq, written in the same transaction as the changes.
- * - `meta`: `format` → {@link LMDB_STORE_FORMAT}.
+ * - `dedup`: `[topic, clientId]` → seq, written by format 1 (one key per append); read, and
+ *   trimmed, for the changes up to a topic's `legacy` seq.
+ * - `meta`: `format` → {@link LMDB_STORE_FORMAT}, `salt` → the salt of the hashes in `runs`.
  *
  * Exactly once: the clientIds of a topic's changes after its indexed seq are held in memory (a
  * {@link DedupTail}), since the records carry them: one write per append instead of two, where
- * the second — a random key — cost more than the rest of the append. A tail is written to `dedup`
- * in one sorted pass once it holds {@link DEDUP_TAIL_FLUSH_AT} clientIds (or all tails pass
- * {@link DEDUP_TAIL_BUDGET}), and after a restart it is read back from the records after the
- * indexed seq, so a retry is found whether or not its tail reached `dedup`.
+ * the second — a random key — cost more than the rest of the append. A tail is written as one run
+ * once it holds {@link DEDUP_TAIL_FLUSH_AT} clientIds (or all tails pass {@link DEDUP_TAIL_BUDGET}),
+ * and after a restart it is read back from the records after the indexed seq. Each cached topic
+ * holds its runs merged in memory (within {@link DEDUP_INDEX_BUDGET}), so a clientId is looked up
+ * by a binary search, and a hash's candidate is confirmed by the clientId in its record.
  *
  * Retention runs in the append's transaction: while the topic passes a limit of `retention`, its
  * oldest change and that change's clientId are removed (the newest is always kept).
@@ -157,6 +169,7 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
   const changes = root.openDB<string, ChangeKey>({ name: 'changes', encoding: 'string' });
   const dedup = root.openDB<number, DedupKey>({ name: 'dedup', encoding: 'json' });
   const sizes = root.openDB<TopicMeta, string>({ name: 'sizes', encoding: 'json' });
+  const runs = root.openDB<Buffer, RunKey>({ name: 'runs', encoding: 'binary' });
 
   const format = meta.get('format');
   if (format === undefined || format === 1) {
@@ -165,6 +178,8 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
     await root.close();
     throw new Error(`${options.path} holds a topic store of format ${format}, expected ${LMDB_STORE_FORMAT}`);
   }
+  let salt = meta.get('salt');
+  if (salt === undefined) await meta.put('salt', (salt = randomInt(0, 0x1_0000_0000)));
 
   /** Last seq of `topic`: a reverse seek to the end of its key range. */
   const lastSeq = (topic: string): number => {
@@ -192,11 +207,25 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
    */
   const loadState = (topic: string): TopicState => {
     const head = lastSeq(topic);
+    const first = firstSeq(topic);
     const known = sizes.get(topic);
-    // A number (format 1) or nothing: every clientId of the topic is in `dedup`.
-    const indexed = typeof known === 'object' ? known.indexed : head;
-    const bytes = typeof known === 'object' ? known.bytes : (known ?? countBytes(topic));
-    const state: TopicState = { head, first: firstSeq(topic), bytes, indexed, tail: new DedupTail() };
+    // A number (format 1) or nothing: every clientId of the topic is a key of `dedup`.
+    const { bytes, indexed, legacy } =
+      typeof known === 'object' ? known : { bytes: known ?? countBytes(topic), indexed: head, legacy: head };
+    const state: TopicState = {
+      head,
+      first,
+      bytes,
+      indexed,
+      legacy,
+      index: new ClientIdIndex(),
+      tail: new DedupTail(),
+    };
+    const stored = [...runs.getRange({ start: [topic, first], end: [topic, Infinity] })];
+    state.index.mergeAll(
+      stored.map(({ value }) => decodeRun(value)),
+      first,
+    );
     for (const { key, value } of changes.getRange({ start: [topic, indexed + 1], end: [topic, Infinity] })) {
       const { clientId } = parseRecordHead(value);
       if (clientId !== undefined) state.tail.add(clientId, key[1]);
@@ -206,8 +235,9 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
 
   /** Topic states, least recently written first (a written topic is moved to the end). */
   const cache = new Map<string, TopicState>();
-  /** clientIds held by the tails of the cached states. */
+  /** clientIds held by the tails of the cached states, and pairs held by their indexes. */
   let tailEntries = 0;
+  let indexEntries = 0;
   /** Id of the last transaction this store committed; -1 when the cache must not be trusted. */
   let lastTxnId = -1;
 
@@ -218,9 +248,11 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
   const forgetStates = (keep?: ReadonlyMap<string, TopicState>): void => {
     cache.clear();
     tailEntries = 0;
+    indexEntries = 0;
     for (const [topic, state] of keep ?? []) {
       cache.set(topic, state);
       tailEntries += state.tail.size;
+      indexEntries += state.index.size;
     }
   };
 
@@ -249,27 +281,56 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
       state.bytes -= utf8Length(oldest);
       if (clientId !== undefined) {
         if (state.tail.remove(clientId, state.first)) tailEntries--;
-        else if (state.first <= state.indexed && dedup.get([topic, clientId]) === state.first)
+        else if (state.first <= state.legacy && dedup.get([topic, clientId]) === state.first)
           dedup.remove([topic, clientId]);
       }
       state.first++;
     }
   };
 
-  /** Writes the tail of `topic` to `dedup` (inside the batch's transaction) and empties it. */
+  /**
+   * Writes the tail of `topic` as a run (inside the batch's transaction), merges it into the
+   * topic's index and empties it; drops the runs wholly before the first retained change.
+   */
   const flushTail = (topic: string, state: TopicState): void => {
+    if (state.tail.size === 0) return; // (a run's key is its last seq: an empty one would replace one)
     tailEntries -= state.tail.size;
-    for (const [clientId, seq] of state.tail.drain()) void dedup.put([topic, clientId], seq);
+    indexEntries -= state.index.size;
+    const run = runOfTail(state.tail, salt);
+    void runs.put([topic, state.head], encodeRun(run));
+    state.index.merge(run, state.first);
+    indexEntries += state.index.size;
     state.indexed = state.head;
+    for (const key of runs.getKeys({ start: [topic, 0], end: [topic, state.first] })) void runs.remove(key);
   };
 
-  /** Drops the least recently written states not in `keep` while the tails pass their budget. */
+  /**
+   * The earlier change of `clientId` in `topic`, if it is retained: from the tail, else from the
+   * index (a candidate confirmed by its record's clientId), else from format 1's `dedup`.
+   */
+  const findEarlier = (topic: string, state: TopicState, clientId: string): StoredChange | undefined => {
+    const inTail = state.tail.seqOf(clientId);
+    const candidates =
+      inTail !== undefined ? [inTail] : state.index.size > 0 ? state.index.seqsOf(hashClientId(clientId, salt)) : [];
+    for (const seq of candidates) {
+      const record = seq < state.first ? undefined : changes.get([topic, seq]);
+      if (record !== undefined && (inTail !== undefined || parseRecordHead(record).clientId === clientId))
+        return decodeChangeRecord(topic, seq, record);
+    }
+    if (inTail !== undefined || state.first > state.legacy) return undefined;
+    const seq = dedup.get([topic, clientId]);
+    const record = seq === undefined ? undefined : changes.get([topic, seq]);
+    return seq === undefined || record === undefined ? undefined : decodeChangeRecord(topic, seq, record);
+  };
+
+  /** Drops the least recently written states not in `keep` while the tails or indexes pass their budget. */
   const dropColdStates = (keep: ReadonlyMap<string, TopicState>): void => {
     for (const [topic, state] of cache) {
-      if (tailEntries <= DEDUP_TAIL_BUDGET) return;
+      if (tailEntries <= DEDUP_TAIL_BUDGET && indexEntries <= DEDUP_INDEX_BUDGET) return;
       if (keep.has(topic)) continue;
       cache.delete(topic);
       tailEntries -= state.tail.size;
+      indexEntries -= state.index.size;
     }
   };
 
@@ -283,6 +344,7 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
         if (cache.size >= LMDB_CACHED_TOPICS) forgetStates(touched);
         state = loadState(topic);
         tailEntries += state.tail.size;
+        indexEntries += state.index.size;
       }
       // Moved to the end: the cache's order is the order topics were last written.
       cache.delete(topic);
@@ -291,12 +353,8 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
     }
     const seq = state.head + 1;
     if (clientId !== undefined) {
-      // `dedup` is read only while it can name a retained change (its keys are all ≤ indexed).
-      const seen =
-        state.tail.seqOf(clientId) ?? (state.first <= state.indexed ? dedup.get([topic, clientId]) : undefined);
-      const original = seen === undefined ? undefined : changes.get([topic, seen]);
-      if (seen !== undefined && original !== undefined)
-        return { change: decodeChangeRecord(topic, seen, original), duplicate: true };
+      const earlier = findEarlier(topic, state, clientId);
+      if (earlier !== undefined) return { change: earlier, duplicate: true };
       // New, or its earlier change is gone: this change takes the clientId over.
       tailEntries += state.tail.add(clientId, seq);
     }
@@ -330,7 +388,7 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
     }
     for (const [topic, state] of touched) {
       if (state.tail.size >= DEDUP_TAIL_FLUSH_AT || tailEntries > DEDUP_TAIL_BUDGET) flushTail(topic, state);
-      void sizes.put(topic, { bytes: state.bytes, indexed: state.indexed });
+      void sizes.put(topic, { bytes: state.bytes, indexed: state.indexed, legacy: state.legacy });
     }
     dropColdStates(touched);
     return results;

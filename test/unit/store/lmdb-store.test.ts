@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hashClientId } from '../../../src/server/store/clientid-runs.js';
 import { DEDUP_TAIL_FLUSH_AT } from '../../../src/server/store/dedup-tail.js';
 import { LMDB_STORE_FORMAT, openLmdbTopicStore } from '../../../src/server/store/index.js';
 import { describeTopicStoreConformance } from './conformance.js';
@@ -115,7 +117,7 @@ describe('openLmdbTopicStore', () => {
     await reopened.close();
   });
 
-  it('keeps recent clientIds in memory, writes them to dedup once a tail is full, and finds both kinds after reopen', async () => {
+  it('keeps recent clientIds in memory, writes a full tail as one run, and finds both kinds after reopen', async () => {
     const path = await freshDir();
     const store = await openLmdbTopicStore({ path });
     const total = DEDUP_TAIL_FLUSH_AT + 100;
@@ -126,15 +128,18 @@ describe('openLmdbTopicStore', () => {
       );
     }
     await store.close();
-    // On disk: the clientIds of the first full tail are in `dedup`, the newest ones only in their records.
+    // On disk: the first full tail is one run of 12-byte pairs keyed by its last seq; no dedup key
+    // is written any more, and the newest clientIds are only in their records.
     const raw = open({ path, noSubdir: false });
-    const dedup = raw.openDB<number, [string, string]>({ name: 'dedup', encoding: 'json' });
+    const runs = [...raw.openDB<Buffer, [string, number]>({ name: 'runs', encoding: 'binary' }).getRange({})];
     const sizes = raw.openDB<{ bytes: number; indexed: number }, string>({ name: 'sizes', encoding: 'json' });
-    const indexed = sizes.get('t')?.indexed ?? 0;
+    const dedup = raw.openDB<number, [string, string]>({ name: 'dedup', encoding: 'json' });
     // Batches of 512 (the flush size is a multiple of 512): the batch that filled the tail flushed it.
-    expect(indexed).toBe(DEDUP_TAIL_FLUSH_AT);
-    expect(dedup.get(['t', 'c-0'])).toBe(1);
-    expect(dedup.get(['t', `c-${total - 1}`])).toBeUndefined();
+    expect(sizes.get('t')?.indexed).toBe(DEDUP_TAIL_FLUSH_AT);
+    expect(runs.map(({ key, value }) => [key, value.length])).toEqual([
+      [['t', DEDUP_TAIL_FLUSH_AT], DEDUP_TAIL_FLUSH_AT * 12],
+    ]);
+    expect(dedup.get(['t', 'c-0'])).toBeUndefined();
     await raw.close();
 
     const reopened = await openLmdbTopicStore({ path });
@@ -189,6 +194,79 @@ describe('openLmdbTopicStore', () => {
       check.openDB<number, [string, string]>({ name: 'dedup', encoding: 'json' }).get(['t', 'c-1']),
     ).toBeUndefined();
     await check.close();
+  });
+
+  it('tells apart two clientIds whose hashes are equal, before and after reopen', async () => {
+    const path = await freshDir();
+    const salt = 12_345;
+    const raw = open({ path, noSubdir: false });
+    const meta = raw.openDB<number, string>({ name: 'meta', encoding: 'json' });
+    await meta.put('format', LMDB_STORE_FORMAT);
+    await meta.put('salt', salt);
+    await raw.close();
+    // A birthday search: among 300,000 random ids about ten pairs share a 32-bit hash.
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; pair === undefined && i < 300_000; i++) {
+      const id = randomUUID();
+      const hash = hashClientId(id, salt);
+      const other = seen.get(hash);
+      if (other === undefined) seen.set(hash, id);
+      else pair = [other, id];
+    }
+    if (pair === undefined) throw new Error('no two ids with one hash');
+    const [first, second] = pair;
+
+    const store = await openLmdbTopicStore({ path });
+    // `first` goes into a flushed run; `second` then misses the tail and meets its hash in the index.
+    await store.append('t', 'first', { clientId: first });
+    for (let start = 1; start < DEDUP_TAIL_FLUSH_AT; start += 512) {
+      const count = Math.min(512, DEDUP_TAIL_FLUSH_AT - start);
+      await Promise.all(
+        Array.from({ length: count }, (_, i) => store.append('t', 'filler', { clientId: `f-${start + i}` })),
+      );
+    }
+    expect(await store.append('t', 'second', { clientId: second })).toMatchObject({
+      duplicate: false,
+      change: { seq: DEDUP_TAIL_FLUSH_AT + 1 },
+    });
+    expect(await store.append('t', 'retry', { clientId: first })).toMatchObject({
+      duplicate: true,
+      change: { seq: 1 },
+    });
+    await store.close();
+    const reopened = await openLmdbTopicStore({ path });
+    expect(await reopened.append('t', 'retry', { clientId: second })).toMatchObject({
+      duplicate: true,
+      change: { seq: DEDUP_TAIL_FLUSH_AT + 1, data: 'second' },
+    });
+    expect(await reopened.append('t', 'retry', { clientId: first })).toMatchObject({
+      duplicate: true,
+      change: { data: 'first' },
+    });
+    await reopened.close();
+  });
+
+  it('forgets flushed clientIds that retention dropped and deletes runs wholly before the first change', async () => {
+    const path = await freshDir();
+    const store = await openLmdbTopicStore({ path, retention: { maxChanges: DEDUP_TAIL_FLUSH_AT } });
+    const total = DEDUP_TAIL_FLUSH_AT * 3;
+    for (let start = 0; start < total; start += 512)
+      await Promise.all(
+        Array.from({ length: 512 }, (_, i) => store.append('t', start + i, { clientId: `c-${start + i}` })),
+      );
+    // c-0 (seq 1) was dropped: publishing it again is a new change; c-(total - 1) is retained.
+    expect(await store.append('t', 'again', { clientId: 'c-0' })).toMatchObject({
+      duplicate: false,
+      change: { seq: total + 1 },
+    });
+    expect((await store.append('t', 'retry', { clientId: `c-${total - 2}` })).duplicate).toBe(true);
+    await store.close();
+    const raw = open({ path, noSubdir: false });
+    const keys = [...raw.openDB<Buffer, [string, number]>({ name: 'runs', encoding: 'binary' }).getKeys({})];
+    await raw.close();
+    // Runs end at 4096, 8192 and 12288; the first retained seq is past 8192, so only the last run is kept.
+    expect(keys).toEqual([['t', total]]);
   });
 
   it('reads topic heads again when another writer committed in between', async () => {
