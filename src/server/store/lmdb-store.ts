@@ -301,7 +301,9 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
     state.index.merge(run, state.first);
     indexEntries += state.index.size;
     state.indexed = state.head;
-    for (const key of runs.getKeys({ start: [topic, 0], end: [topic, state.first] })) void runs.remove(key);
+    // The keys are read before any is removed: no cursor walks a range being changed.
+    const spent = [...runs.getKeys({ start: [topic, 0], end: [topic, state.first] })];
+    for (const key of spent) void runs.remove(key);
   };
 
   /**

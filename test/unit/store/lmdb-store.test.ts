@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashClientId } from '../../../src/server/store/clientid-runs.js';
-import { DEDUP_TAIL_FLUSH_AT } from '../../../src/server/store/dedup-tail.js';
+import { DEDUP_TAIL_BUDGET, DEDUP_TAIL_FLUSH_AT } from '../../../src/server/store/dedup-tail.js';
 import { LMDB_STORE_FORMAT, openLmdbTopicStore } from '../../../src/server/store/index.js';
 import { describeTopicStoreConformance } from './conformance.js';
 
@@ -268,6 +268,35 @@ describe('openLmdbTopicStore', () => {
     // Runs end at 4096, 8192 and 12288; the first retained seq is past 8192, so only the last run is kept.
     expect(keys).toEqual([['t', total]]);
   });
+
+  it(
+    "drops the coldest topics' states past the memory budget and still finds their clientIds",
+    { timeout: 60_000 },
+    async () => {
+      const path = await freshDir();
+      const store = await openLmdbTopicStore({ path });
+      // Topic after topic, each below the flush size: past ~66 topics the tails pass their budget,
+      // and from then on each batch writes its topic's (short) tail as a run.
+      const perTopic = 4_000;
+      const topics = Math.ceil(DEDUP_TAIL_BUDGET / perTopic) + 4;
+      for (let t = 0; t < topics; t++) {
+        for (let start = 0; start < perTopic; start += 1_000)
+          await Promise.all(
+            Array.from({ length: 1_000 }, (_, i) => store.append(`t${t}`, i, { clientId: `t${t}-${start + i}` })),
+          );
+      }
+      // In the tails of the first topics, in short runs of the last ones, across a reopen.
+      for (const t of [0, 1, Math.floor(topics / 2), topics - 1]) {
+        const retry = await store.append(`t${t}`, 'retry', { clientId: `t${t}-7` });
+        expect(retry).toMatchObject({ duplicate: true, change: { seq: 8, data: 7 } });
+      }
+      await store.close();
+      const reopened = await openLmdbTopicStore({ path });
+      expect((await reopened.append('t0', 'retry', { clientId: 't0-3999' })).duplicate).toBe(true);
+      expect((await reopened.append(`t${topics - 1}`, 'new', { clientId: 'fresh' })).change.seq).toBe(perTopic + 1);
+      await reopened.close();
+    },
+  );
 
   it('reads topic heads again when another writer committed in between', async () => {
     const path = await freshDir();
