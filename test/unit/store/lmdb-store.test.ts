@@ -270,7 +270,7 @@ describe('openLmdbTopicStore', () => {
   });
 
   it(
-    "drops the coldest topics' states past the memory budget and still finds their clientIds",
+    'writes the tails of the topics written once all tails pass their budget, and finds every clientId',
     { timeout: 60_000 },
     async () => {
       const path = await freshDir();
