@@ -16,6 +16,22 @@ const freshDir = async (): Promise<string> => {
   return dir;
 };
 
+/**
+ * A directory as format 1 left it: topic `t` holds seq 1 published with clientId `c-1`, whose key
+ * is in `dedup` (and, `withSizes`, its bytes in `sizes`, as once `sizes` existed).
+ */
+const formatOneDirectory = async ({ withSizes }: { withSizes: boolean }): Promise<string> => {
+  const path = await freshDir();
+  const raw = open({ path, noSubdir: false });
+  const record = '{"publishedAt":1000,"clientId":"c-1","data":"old"}';
+  await raw.openDB<number, string>({ name: 'meta', encoding: 'json' }).put('format', 1);
+  await raw.openDB<string, [string, number]>({ name: 'changes', encoding: 'string' }).put(['t', 1], record);
+  await raw.openDB<number, [string, string]>({ name: 'dedup', encoding: 'json' }).put(['t', 'c-1'], 1);
+  if (withSizes) await raw.openDB<number, string>({ name: 'sizes', encoding: 'json' }).put('t', record.length);
+  await raw.close();
+  return path;
+};
+
 // Registered before the suites, so it runs after their afterEach hooks have closed the stores.
 afterEach(async () => {
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
@@ -152,14 +168,7 @@ describe('openLmdbTopicStore', () => {
   });
 
   it('opens a format 1 directory, where every clientId is in dedup, and marks it format 2', async () => {
-    const path = await freshDir();
-    const raw = open({ path, noSubdir: false });
-    const record = '{"publishedAt":1000,"clientId":"c-1","data":"old"}';
-    await raw.openDB<number, string>({ name: 'meta', encoding: 'json' }).put('format', 1);
-    await raw.openDB<string, [string, number]>({ name: 'changes', encoding: 'string' }).put(['t', 1], record);
-    await raw.openDB<number, [string, string]>({ name: 'dedup', encoding: 'json' }).put(['t', 'c-1'], 1);
-    await raw.openDB<number, string>({ name: 'sizes', encoding: 'json' }).put('t', record.length);
-    await raw.close();
+    const path = await formatOneDirectory({ withSizes: true });
 
     const store = await openLmdbTopicStore({ path });
     expect(await store.append('t', 'retry', { clientId: 'c-1' })).toMatchObject({
@@ -174,13 +183,7 @@ describe('openLmdbTopicStore', () => {
   });
 
   it("removes a trimmed change's clientId from dedup, so that it is a new change when published again", async () => {
-    const path = await freshDir();
-    const raw = open({ path, noSubdir: false });
-    const record = '{"publishedAt":1000,"clientId":"c-1","data":"old"}';
-    await raw.openDB<number, string>({ name: 'meta', encoding: 'json' }).put('format', 1);
-    await raw.openDB<string, [string, number]>({ name: 'changes', encoding: 'string' }).put(['t', 1], record);
-    await raw.openDB<number, [string, string]>({ name: 'dedup', encoding: 'json' }).put(['t', 'c-1'], 1);
-    await raw.close();
+    const path = await formatOneDirectory({ withSizes: false });
 
     const store = await openLmdbTopicStore({ path, retention: { maxChanges: 1 } });
     expect((await store.append('t', 'second', { clientId: 'c-2' })).change.seq).toBe(2);
