@@ -69,7 +69,8 @@ export function runOfTail(tail: DedupTail, salt: number): ClientIdRun {
 }
 
 /**
- * The bytes LMDB keeps for `run`: its seqs (8 bytes each, little-endian), then its hashes (4 each).
+ * The bytes LMDB keeps for `run`: its seqs (8 bytes each), then its hashes (4 each), in the
+ * platform's byte order (as LMDB's own files are).
  *
  * @param run - a sorted run
  *
