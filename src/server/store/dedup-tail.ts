@@ -11,8 +11,8 @@
  */
 
 /**
- * A topic's tail is written to the `dedup` database (and emptied) once it holds this many
- * clientIds; so at most about this many records are read again to rebuild it after a restart.
+ * A topic's tail is written as one run (and emptied) once it holds this many clientIds; so at
+ * most about this many records are read again to rebuild it after a restart.
  */
 export const DEDUP_TAIL_FLUSH_AT = 4_096;
 
@@ -82,13 +82,10 @@ export class DedupTail {
     return this.#seqs.delete(clientId);
   }
 
-  /**
-   * Empties the tail, returning its entries sorted by clientId: written in key order, neighbouring
-   * keys land on the same B-tree pages.
-   */
+  /** Empties the tail, returning its entries in the order they were added (a run sorts them by hash). */
   drain(): Array<[clientId: string, seq: number]> {
     const entries = [...this.#seqs];
     this.#seqs.clear();
-    return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return entries;
   }
 }

@@ -105,7 +105,7 @@ export const LMDB_CACHED_TOPICS = 10_000;
  *   (`clientid-runs.ts`), for the changes up to the topic's indexed seq.
  * - `sizes`: topic → `{ bytes, indexed, legacy }`: the UTF-8 bytes of its retained records, for
  *   retention's `maxBytes` (computed once by a scan for a topic written before this database
- *   existed), and its indexed seq, written in the same transaction as the changes.
+ *   existed), its indexed seq and its `legacy` seq, written in the same transaction as the changes.
  * - `dedup`: `[topic, clientId]` → seq, written by format 1 (one key per append); read, and
  *   trimmed, for the changes up to a topic's `legacy` seq.
  * - `meta`: `format` → {@link LMDB_STORE_FORMAT}, `salt` → the salt of the hashes in `runs`.
@@ -311,18 +311,22 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
    * index (a candidate confirmed by its record's clientId), else from format 1's `dedup`.
    */
   const findEarlier = (topic: string, state: TopicState, clientId: string): StoredChange | undefined => {
+    /** The change at `seq` if it is retained (and, given `withClientId`, was published with it). */
+    const retained = (seq: number | undefined, withClientId?: string): StoredChange | undefined => {
+      const record = seq === undefined || seq < state.first ? undefined : changes.get([topic, seq]);
+      if (record === undefined || seq === undefined) return undefined;
+      if (withClientId !== undefined && parseRecordHead(record).clientId !== withClientId) return undefined;
+      return decodeChangeRecord(topic, seq, record);
+    };
     const inTail = state.tail.seqOf(clientId);
-    const candidates =
-      inTail !== undefined ? [inTail] : state.index.size > 0 ? state.index.seqsOf(hashClientId(clientId, salt)) : [];
-    for (const seq of candidates) {
-      const record = seq < state.first ? undefined : changes.get([topic, seq]);
-      if (record !== undefined && (inTail !== undefined || parseRecordHead(record).clientId === clientId))
-        return decodeChangeRecord(topic, seq, record);
+    if (inTail !== undefined) return retained(inTail);
+    if (state.index.size > 0) {
+      for (const seq of state.index.seqsOf(hashClientId(clientId, salt))) {
+        const earlier = retained(seq, clientId);
+        if (earlier !== undefined) return earlier;
+      }
     }
-    if (inTail !== undefined || state.first > state.legacy) return undefined;
-    const seq = dedup.get([topic, clientId]);
-    const record = seq === undefined ? undefined : changes.get([topic, seq]);
-    return seq === undefined || record === undefined ? undefined : decodeChangeRecord(topic, seq, record);
+    return state.first <= state.legacy ? retained(dedup.get([topic, clientId])) : undefined;
   };
 
   /** Drops the least recently written states not in `keep` while the tails or indexes pass their budget. */

@@ -24,7 +24,7 @@ describe('DedupTail', () => {
     expect(tail.size).toBe(0);
   });
 
-  it('drains its entries sorted by clientId and is empty afterwards', () => {
+  it('drains its entries in the order they were added and is empty afterwards', () => {
     const tail = new DedupTail();
     for (const [id, seq] of [
       ['m', 1],
@@ -34,10 +34,10 @@ describe('DedupTail', () => {
     ] as const)
       tail.add(id, seq);
     expect(tail.drain()).toEqual([
-      ['a', 4],
-      ['b', 2],
       ['m', 1],
+      ['b', 2],
       ['z', 3],
+      ['a', 4],
     ]);
     expect(tail.size).toBe(0);
     expect(tail.seqOf('a')).toBeUndefined();
