@@ -15,6 +15,7 @@ interface BenchState {
   client: SessionClient | undefined;
   socket?: WebSocket;
   echo?: MessagePort;
+  relay?: MessagePort;
   latencies: number[];
   seqs: number[];
   refreshes: number;
@@ -126,6 +127,23 @@ const bench = {
   /** Subscribes through the host; changes are recorded with their latency. */
   subscribeShared(topic: string): void {
     client().subscribe(topic, (change: TopicChange) => record(change));
+  },
+
+  /**
+   * Joins the bare relay SharedWorker (`relay-worker.js`: one raw socket, each change frame posted
+   * as its text to every tab), the fan-out floor; the first tab's call opens its socket.
+   */
+  startRelay(serverUrl: string, token: string, topic: string): Promise<void> {
+    const port = new SharedWorker(new URL('./relay-worker.js', import.meta.url), { name: 'relay' }).port;
+    state.relay = port;
+    return new Promise<void>((resolve) => {
+      port.onmessage = ({ data }: MessageEvent<string | { ready: true }>) => {
+        if (typeof data !== 'string') return resolve();
+        const message = JSON.parse(data);
+        if (message.type === 'change') record(message);
+      };
+      port.postMessage({ serverUrl, token, topic });
+    });
   },
 
   /** Opens this tab's own socket, speaking the protocol directly (the socket-per-tab baseline). */

@@ -1,6 +1,8 @@
 // Server change → tabs (spec §10): N tabs subscribed through the host next to N tabs each on its
-// own socket, both open at once and fed alternately (one change for each side in turn), so that
-// both see the same machine load. Latency: server publish → the tab's `onChange`.
+// own socket and N tabs of a bare relay SharedWorker (bench/app/relay-worker.js: one raw socket,
+// frames posted as text to every tab — the floor of any one-socket SharedWorker design in this
+// browser), all open at once and fed in turn (one change for each side), so that all see the same
+// machine load. Latency: server publish → the tab's `onChange` (the relay tabs: their handler).
 import { randomBytes } from 'node:crypto';
 import { hiResNow, openTabs, percentile, sleep, waitFor, type BenchEnv, type PageKind } from '../env.ts';
 import { row, type Target } from '../table.ts';
@@ -20,6 +22,8 @@ export async function fanOutLatency(env: BenchEnv, kind: PageKind, tabs: number,
   const directTopic = `latency:direct:${id}`;
   const shared = await openTabs(env, kind, tabs, 'auto');
   const direct = await openTabs(env, kind, tabs, 'none');
+  const relay = await openTabs(env, kind, tabs, 'none');
+  const relayTopic = `latency:relay:${id}`;
   try {
     const sharedToken = await env.mintToken({ sub: `latency-shared-${id}` });
     for (const page of shared.pages) {
@@ -33,7 +37,11 @@ export async function fanOutLatency(env: BenchEnv, kind: PageKind, tabs: number,
         [env.server.url, directToken, directTopic],
       );
     }
-    // The direct tabs are subscribed (startDirect waited for it); the host is once a probe reaches every tab.
+    const relayToken = await env.mintToken({ sub: `latency-relay-${id}` });
+    for (const page of relay.pages) {
+      await page.evaluate(([u, t, name]) => bench.startRelay(u!, t!, name!), [env.server.url, relayToken, relayTopic]);
+    }
+    // The direct and relay tabs are subscribed (startDirect waited for it); the host is once a probe reaches every tab.
     await env.server.publish(sharedTopic, { probe: true });
     for (const page of shared.pages) {
       let received = 0;
@@ -49,7 +57,7 @@ export async function fanOutLatency(env: BenchEnv, kind: PageKind, tabs: number,
     }
     const warmUp = Math.min(20, changes);
     for (let i = 0; i < changes + warmUp; i++) {
-      for (const topic of [sharedTopic, directTopic]) {
+      for (const topic of [sharedTopic, directTopic, relayTopic]) {
         await env.server.publish(topic, { t: hiResNow(), i });
         await sleep(publishGapMs(tabs));
       }
@@ -62,11 +70,16 @@ export async function fanOutLatency(env: BenchEnv, kind: PageKind, tabs: number,
     };
     const viaHost = await latencies(shared.pages);
     const ownSockets = await latencies(direct.pages);
+    const viaRelay = await latencies(relay.pages);
     const targets = FAN_OUT_TARGETS[tabs];
-    row(`change → ${tabs} tab(s) p50 (ms)`, kind, percentile(viaHost, 50), percentile(ownSockets, 50), targets?.p50);
-    row(`change → ${tabs} tab(s) p99 (ms)`, kind, percentile(viaHost, 99), percentile(ownSockets, 99), targets?.p99);
+    for (const p of [50, 99] as const) {
+      const [host, own, floor] = [percentile(viaHost, p), percentile(ownSockets, p), percentile(viaRelay, p)];
+      row(`change → ${tabs} tab(s) p${p} (ms)`, kind, host, own, targets?.[`p${p}`]);
+      row(`change → ${tabs} tab(s) p${p}, bare relay SharedWorker (the floor) (ms)`, kind, floor, own);
+    }
   } finally {
     await shared.context.close();
     await direct.context.close();
+    await relay.context.close();
   }
 }

@@ -48,6 +48,9 @@ export interface ParseOptions {
  * ```
  */
 export function exceedsJsonDepth(text: string, maxDepth: number): boolean {
+  // Each level opens with one character: a text no longer than the limit cannot pass it (most
+  // server frames are shorter than the host's limit, so the host skips the pass).
+  if (text.length <= maxDepth) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

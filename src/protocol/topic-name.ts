@@ -54,8 +54,9 @@ export interface TopicNameRules {
  */
 export function validateTopicName(name: unknown, rules: TopicNameRules = {}): string | undefined {
   const maxLength = rules.maxLength ?? MAX_TOPIC_LENGTH;
-  const size = maxLength === Infinity ? 'a non-empty string' : `a string of 1–${maxLength} characters`;
-  if (typeof name !== 'string' || name.length === 0 || name.length > maxLength) return `"topic" must be ${size}`;
+  if (typeof name !== 'string' || name.length === 0 || name.length > maxLength) {
+    return `"topic" must be ${maxLength === Infinity ? 'a non-empty string' : `a string of 1–${maxLength} characters`}`;
+  }
   if (rules.refuseControl === 'nul') {
     if (name.includes('\u0000')) return '"topic" must not contain NUL characters';
   } else if (CONTROL_CHARACTER.test(name)) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClientMessage, parseServerMessage } from '../../../src/protocol/parse.js';
+import { exceedsJsonDepth, parseClientMessage, parseServerMessage } from '../../../src/protocol/parse.js';
 
 describe('parseClientMessage', () => {
   it('accepts a well-formed hello and keeps only known fields', () => {
@@ -51,6 +51,28 @@ describe('parseServerMessage', () => {
 
   it('refuses unknown types instead of passing them on', () => {
     expect(parseServerMessage('{"type":"surprise"}').ok).toBe(false);
+  });
+});
+
+describe('exceedsJsonDepth', () => {
+  const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+  it('counts levels exactly on both sides of the limit, short texts and long', () => {
+    for (const limit of [1, 2, 3, 64, 1024]) {
+      expect(exceedsJsonDepth(nested(limit), limit)).toBe(false);
+      expect(exceedsJsonDepth(nested(limit + 1), limit)).toBe(true);
+      // Longer than the limit but not as deep: the pass runs and finds no excess.
+      expect(exceedsJsonDepth(`[${'1,'.repeat(limit)}1]`, limit)).toBe(false);
+    }
+  });
+
+  it('ignores brackets inside strings, escaped quotes included', () => {
+    expect(exceedsJsonDepth(JSON.stringify(['[[[[', '\\"{{{{']), 1)).toBe(false);
+  });
+
+  it('refuses a deep server frame in parseServerMessage and reads a long shallow one', () => {
+    expect(parseServerMessage(`{"type":"change","data":${nested(2000)}}`)).toMatchObject({ ok: false });
+    const long = JSON.stringify({ type: 'change', topic: 't', seq: 1, publishedAt: 1, data: 'x'.repeat(5000) });
+    expect(parseServerMessage(long)).toMatchObject({ ok: true });
   });
 });
 
