@@ -1,6 +1,6 @@
 /**
  * The LMDB store's index of flushed clientIds: sorted runs of (hash of the clientId, seq) pairs.
- * A topic's tail of clientIds ({@link DedupTail}) is written as one run — a single LMDB value,
+ * A topic's tail of clientIds ({@link ClientIdSeqs}) is written as one run — a single LMDB value,
  * 12 bytes per clientId — instead of one B-tree key per clientId, and each cached topic holds its
  * runs merged in memory, so a lookup is a binary search. A hash names candidate seqs only: the
  * store confirms a candidate by the clientId in its record, so two clientIds with one hash cost
@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { DedupTail } from './dedup-tail.js';
+import type { ClientIdSeqs } from './client-id-seqs.js';
 
 /**
  * A 32-bit hash of `clientId` under `salt` (FNV-1a over its UTF-16 code units, then MurmurHash3's
@@ -55,7 +55,7 @@ export interface ClientIdRun {
  * const run = runOfTail(state.tail, salt);
  * ```
  */
-export function runOfTail(tail: DedupTail, salt: number): ClientIdRun {
+export function runOfTail(tail: ClientIdSeqs, salt: number): ClientIdRun {
   const entries = tail.drain();
   const pairs = entries.map(([clientId, seq]) => [hashClientId(clientId, salt), seq] as const);
   pairs.sort((a, b) => a[0] - b[0] || a[1] - b[1]);

@@ -3,7 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { utf8Length } from '../../shared/json-size.js';
 import { LMDB_PEER, loadOptionalPeer } from '../optional-peer.js';
 import { ClientIdIndex, decodeRun, encodeRun, hashClientId, runOfTail } from './clientid-runs.js';
-import { DEDUP_INDEX_BUDGET, DEDUP_TAIL_BUDGET, DEDUP_TAIL_FLUSH_AT, DedupTail } from './dedup-tail.js';
+import { ClientIdSeqs } from './client-id-seqs.js';
+import { DEDUP_INDEX_BUDGET, DEDUP_TAIL_BUDGET, DEDUP_TAIL_FLUSH_AT } from './dedup-tail.js';
 import { GROUP_COMMIT_MAX_BYTES, GROUP_COMMIT_MAX_OPS, GroupCommit, type OpOutcome } from './group-commit.js';
 import { decodeChangeRecord, defineTopicStore, parseRecordHead, storedChange, type NewChange } from './preamble.js';
 import { overRetention, resolveRetention, type TopicRetention } from './retention.js';
@@ -73,7 +74,7 @@ interface TopicState {
   /** The topic's `runs`, merged. */
   index: ClientIdIndex;
   /** The clientIds of the changes after `indexed` (in memory only: the records carry them). */
-  tail: DedupTail;
+  tail: ClientIdSeqs;
 }
 
 /** What a batch's transaction reports back: its id, and the append that threw, if any. */
@@ -111,7 +112,7 @@ export const LMDB_CACHED_TOPICS = 10_000;
  * - `meta`: `format` → {@link LMDB_STORE_FORMAT}, `salt` → the salt of the hashes in `runs`.
  *
  * Exactly once: the clientIds of a topic's changes after its indexed seq are held in memory (a
- * {@link DedupTail}), since the records carry them: one write per append instead of two, where
+ * {@link ClientIdSeqs}), since the records carry them: one write per append instead of two, where
  * the second — a random key — cost more than the rest of the append. A tail is written as one run
  * once it holds {@link DEDUP_TAIL_FLUSH_AT} clientIds (or all tails pass {@link DEDUP_TAIL_BUDGET}),
  * and after a restart it is read back from the records after the indexed seq. Each cached topic
@@ -219,7 +220,7 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
       indexed,
       legacy,
       index: new ClientIdIndex(),
-      tail: new DedupTail(),
+      tail: new ClientIdSeqs(),
     };
     const stored = [...runs.getRange({ start: [topic, first], end: [topic, Infinity] })];
     state.index.mergeAll(

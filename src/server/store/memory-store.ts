@@ -1,4 +1,5 @@
 import type { JsonValue } from '../../protocol/messages.js';
+import { ClientIdSeqs } from './client-id-seqs.js';
 import { capBytes, defineTopicStore, storedChange } from './preamble.js';
 import { overRetention, resolveRetention, type TopicRetention } from './retention.js';
 import type { StoredChange, TopicStore } from './topic-store.js';
@@ -19,7 +20,7 @@ interface MemoryTopic {
   /** Bytes of the retained entries. */
   bytes: number;
   /** clientId → seq, for retained changes. */
-  seen: Map<string, number>;
+  seen: ClientIdSeqs;
 }
 
 /**
@@ -81,7 +82,7 @@ export function createMemoryTopicStore(options: MemoryTopicStoreOptions = {}): T
       log.start++;
       log.bytes -= oldest.bytes;
       const { clientId } = oldest.change;
-      if (clientId !== undefined && log.seen.get(clientId) === oldest.change.seq) log.seen.delete(clientId);
+      if (clientId !== undefined) log.seen.remove(clientId, oldest.change.seq);
     }
     // Compact once half of the array is trimmed slots: amortised O(1) per trimmed change.
     if (log.start > 1024 && log.start * 2 > log.entries.length) {
@@ -94,14 +95,15 @@ export function createMemoryTopicStore(options: MemoryTopicStoreOptions = {}): T
     // Everything below runs synchronously within one call, so appends are serialised by construction.
     async append(topic, newChange) {
       let log = topics.get(topic);
-      if (log === undefined) topics.set(topic, (log = { entries: [], start: 0, head: 0, bytes: 0, seen: new Map() }));
+      if (log === undefined)
+        topics.set(topic, (log = { entries: [], start: 0, head: 0, bytes: 0, seen: new ClientIdSeqs() }));
       const { clientId } = newChange;
-      const seenSeq = clientId === undefined ? undefined : log.seen.get(clientId);
+      const seenSeq = clientId === undefined ? undefined : log.seen.seqOf(clientId);
       const original = seenSeq === undefined ? undefined : slice(log, seenSeq, seenSeq)[0];
       if (original !== undefined) return { change: { ...original.change }, duplicate: true };
       const data = deepFreeze(JSON.parse(newChange.json) as JsonValue);
       const change = storedChange(topic, log.head + 1, { ...newChange, data });
-      if (clientId !== undefined) log.seen.set(clientId, change.seq);
+      if (clientId !== undefined) log.seen.add(clientId, change.seq);
       log.entries.push({ change, bytes: newChange.bytes });
       log.head = change.seq;
       log.bytes += newChange.bytes;

@@ -6,10 +6,10 @@ import {
   hashClientId,
   runOfTail,
 } from '../../../src/server/store/clientid-runs.js';
-import { DedupTail } from '../../../src/server/store/dedup-tail.js';
+import { ClientIdSeqs } from '../../../src/server/store/client-id-seqs.js';
 
-const tailOf = (entries: Array<[string, number]>): DedupTail => {
-  const tail = new DedupTail();
+const tailOf = (entries: Array<[string, number]>): ClientIdSeqs => {
+  const tail = new ClientIdSeqs();
   for (const [clientId, seq] of entries) tail.add(clientId, seq);
   return tail;
 };

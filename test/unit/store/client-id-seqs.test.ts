@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DedupTail } from '../../../src/server/store/dedup-tail.js';
+import { ClientIdSeqs } from '../../../src/server/store/client-id-seqs.js';
 
-describe('DedupTail', () => {
+describe('ClientIdSeqs', () => {
   it('maps each clientId to the seq of its change, counting what it gains', () => {
-    const tail = new DedupTail();
+    const tail = new ClientIdSeqs();
     expect(tail.add('b', 1)).toBe(1);
     expect(tail.add('a', 2)).toBe(1);
     expect(tail.seqOf('b')).toBe(1);
@@ -15,7 +15,7 @@ describe('DedupTail', () => {
   });
 
   it('forgets a clientId only for the seq it maps to', () => {
-    const tail = new DedupTail();
+    const tail = new ClientIdSeqs();
     tail.add('c', 5);
     expect(tail.remove('c', 4)).toBe(false);
     expect(tail.seqOf('c')).toBe(5);
@@ -25,7 +25,7 @@ describe('DedupTail', () => {
   });
 
   it('drains its entries in the order they were added and is empty afterwards', () => {
-    const tail = new DedupTail();
+    const tail = new ClientIdSeqs();
     for (const [id, seq] of [
       ['m', 1],
       ['b', 2],
