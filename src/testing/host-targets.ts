@@ -67,6 +67,11 @@ export async function leaderWorker(context: BrowserContext): Promise<Worker | un
 /** Runs CDP commands in a target that has no session of its own (a SharedWorker), over the browser's. */
 export interface TargetSession {
   send<T>(method: string, params?: Record<string, unknown>): Promise<T>;
+  /**
+   * Resolves with the params of the target's next `method` event (call it before the command that
+   * causes the event); rejects after `timeoutMs`, or when detached.
+   */
+  nextEvent<T>(method: string, timeoutMs: number): Promise<T>;
   detach(): Promise<void>;
 }
 
@@ -80,9 +85,20 @@ export async function attachToTarget(cdp: CDPSession, targetId: string): Promise
   };
   let nextId = 1;
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  const events = new Set<{ method: string; resolve(params: unknown): void; reject(error: Error): void }>();
   const onMessage = (event: { sessionId: string; message: string }) => {
     if (event.sessionId !== sessionId) return;
-    const message = JSON.parse(event.message) as { id?: number; result?: unknown; error?: { message: string } };
+    const message = JSON.parse(event.message) as {
+      id?: number;
+      method?: string;
+      params?: unknown;
+      result?: unknown;
+      error?: { message: string };
+    };
+    if (message.method !== undefined) {
+      for (const waiter of events) if (waiter.method === message.method) waiter.resolve(message.params);
+      return;
+    }
     const waiter = message.id === undefined ? undefined : pending.get(message.id);
     if (!waiter) return;
     pending.delete(message.id!);
@@ -99,10 +115,30 @@ export async function attachToTarget(cdp: CDPSession, targetId: string): Promise
       await cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) });
       return answer;
     },
+    nextEvent<T>(method: string, timeoutMs: number) {
+      return new Promise<T>((resolve, reject) => {
+        const waiter = {
+          method,
+          resolve: (params: unknown) => {
+            clearTimeout(timer);
+            events.delete(waiter);
+            resolve(params as T);
+          },
+          reject: (error: Error) => {
+            clearTimeout(timer);
+            events.delete(waiter);
+            reject(error);
+          },
+        };
+        const timer = setTimeout(() => waiter.reject(new Error(`no ${method} within ${timeoutMs} ms`)), timeoutMs);
+        events.add(waiter);
+      });
+    },
     async detach() {
       cdp.off('Target.receivedMessageFromTarget', onMessage);
       for (const waiter of pending.values()) waiter.reject(new Error('detached from the target'));
       pending.clear();
+      for (const waiter of [...events]) waiter.reject(new Error('detached from the target'));
       await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => undefined);
     },
   };

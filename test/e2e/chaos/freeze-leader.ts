@@ -28,7 +28,13 @@ interface TargetInfo {
   parentId?: string;
 }
 
-/** Freezes `page` (`freezeTab`) and pauses every dedicated worker it started (`Debugger.pause`). */
+/** How long a dedicated worker may take to report that it paused. */
+const WORKER_PAUSE_TIMEOUT_MS = 10_000;
+
+/**
+ * Freezes `page` (`freezeTab`) and pauses every dedicated worker it started (`Debugger.pause`),
+ * waiting until each reports `Debugger.paused`.
+ */
 export async function freezeLeaderTab(page: Page): Promise<FrozenLeader> {
   const cdp = await page.context().newCDPSession(page);
   const { targetInfo: own } = (await cdp.send('Target.getTargetInfo')) as { targetInfo: TargetInfo };
@@ -37,10 +43,17 @@ export async function freezeLeaderTab(page: Page): Promise<FrozenLeader> {
   const sessions: TargetSession[] = [];
   for (const worker of workers) {
     const session = await attachToTarget(cdp, worker.targetId);
-    await session.send('Debugger.enable');
-    // Answered at once; the worker stops at its next statement (its next task).
-    await session.send('Debugger.pause');
     sessions.push(session);
+    await session.send('Debugger.enable');
+    const paused = session.nextEvent('Debugger.paused', WORKER_PAUSE_TIMEOUT_MS);
+    // Answered at once; the worker stops at its next statement. Give it one now (its answer comes
+    // only after the resume), so that the pause is seen to take rather than assumed: on a busy
+    // machine a pause that never took would leave the host answering under a "frozen" tab.
+    await session.send('Debugger.pause');
+    void session.send('Runtime.evaluate', { expression: 'void 0' }).catch(() => undefined);
+    await paused.catch((error: unknown) => {
+      throw new Error(`the leader tab's worker did not pause: ${String(error)}`, { cause: error });
+    });
   }
   await freezeTab(page);
   return { page, workers: workers.length, cdp, sessions };
