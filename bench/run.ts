@@ -117,7 +117,8 @@ console.log(`\n${header}, load average at the end ${os.loadavg()[0]!.toFixed(1)}
 console.log(markdownTable());
 console.log(
   '\nbaselines: a raw MessagePort echo SharedWorker (RPC); the same tabs each on its own socket speaking the ' +
-    'same protocol (sockets, fan-out, startSession → OPEN). isolated: COOP/COEP (µs timers); default: no ' +
+    'same protocol (sockets, fan-out, startSession → OPEN); "bare relay" rows: the same tabs behind a ' +
+    "SharedWorker that only relays its one socket's frames as text, the floor of the design (no target). isolated: COOP/COEP (µs timers); default: no " +
     'headers (100 µs timers). server rows: the server benches, run after the browser closed; the load clients ' +
     'share the cores, so per server CPU-second is the robust figure; ratios of benches that run rounds are ' +
     'medians of per-round ratios.',
