@@ -222,11 +222,10 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
       index: new ClientIdIndex(),
       tail: new ClientIdSeqs(),
     };
-    const stored = [...runs.getRange({ start: [topic, first], end: [topic, Infinity] })];
-    state.index.mergeAll(
-      stored.map(({ value }) => decodeRun(value)),
-      first,
+    const stored = Array.from(runs.getRange({ start: [topic, first], end: [topic, Infinity] }), ({ value }) =>
+      decodeRun(value),
     );
+    state.index.mergeAll(stored, first);
     for (const { key, value } of changes.getRange({ start: [topic, indexed + 1], end: [topic, Infinity] })) {
       const { clientId } = parseRecordHead(value);
       if (clientId !== undefined) state.tail.add(clientId, key[1]);
@@ -239,6 +238,11 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
   /** clientIds held by the tails of the cached states, and pairs held by their indexes. */
   let tailEntries = 0;
   let indexEntries = 0;
+  /** Counts `state`'s tail and index in (`+1`) or out of (`-1`) the budgets' totals. */
+  const countEntries = (state: TopicState, sign: 1 | -1): void => {
+    tailEntries += sign * state.tail.size;
+    indexEntries += sign * state.index.size;
+  };
   /** Id of the last transaction this store committed; -1 when the cache must not be trusted. */
   let lastTxnId = -1;
 
@@ -252,8 +256,7 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
     indexEntries = 0;
     for (const [topic, state] of keep ?? []) {
       cache.set(topic, state);
-      tailEntries += state.tail.size;
-      indexEntries += state.index.size;
+      countEntries(state, 1);
     }
   };
 
@@ -295,12 +298,11 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
    */
   const flushTail = (topic: string, state: TopicState): void => {
     if (state.tail.size === 0) return; // (a run's key is its last seq: an empty one would replace one)
-    tailEntries -= state.tail.size;
-    indexEntries -= state.index.size;
+    countEntries(state, -1);
     const run = runOfTail(state.tail, salt);
     void runs.put([topic, state.head], encodeRun(run));
     state.index.merge(run, state.first);
-    indexEntries += state.index.size;
+    countEntries(state, 1);
     state.indexed = state.head;
     // The keys are read before any is removed: no cursor walks a range being changed.
     const spent = [...runs.getKeys({ start: [topic, 0], end: [topic, state.first] })];
@@ -314,8 +316,9 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
   const findEarlier = (topic: string, state: TopicState, clientId: string): StoredChange | undefined => {
     /** The change at `seq` if it is retained (and, given `withClientId`, was published with it). */
     const retained = (seq: number | undefined, withClientId?: string): StoredChange | undefined => {
-      const record = seq === undefined || seq < state.first ? undefined : changes.get([topic, seq]);
-      if (record === undefined || seq === undefined) return undefined;
+      if (seq === undefined || seq < state.first) return undefined;
+      const record = changes.get([topic, seq]);
+      if (record === undefined) return undefined;
       if (withClientId !== undefined && parseRecordHead(record).clientId !== withClientId) return undefined;
       return decodeChangeRecord(topic, seq, record);
     };
@@ -336,8 +339,7 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
       if (tailEntries <= DEDUP_TAIL_BUDGET && indexEntries <= DEDUP_INDEX_BUDGET) return;
       if (keep.has(topic)) continue;
       cache.delete(topic);
-      tailEntries -= state.tail.size;
-      indexEntries -= state.index.size;
+      countEntries(state, -1);
     }
   };
 
@@ -350,8 +352,7 @@ export async function openLmdbTopicStore(options: LmdbTopicStoreOptions): Promis
       if (state === undefined) {
         if (cache.size >= LMDB_CACHED_TOPICS) forgetStates(touched);
         state = loadState(topic);
-        tailEntries += state.tail.size;
-        indexEntries += state.index.size;
+        countEntries(state, 1);
       }
       // Moved to the end: the cache's order is the order topics were last written.
       cache.delete(topic);
