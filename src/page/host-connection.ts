@@ -18,6 +18,12 @@ export interface HostConnection {
    * from a frozen leader tab. Absent for a SharedWorker (the page falls back to a leader instead).
    */
   recover?(): void;
+  /**
+   * Leader hosts: the host's worker ended (its alive lock was released) — restart it when this
+   * tab's own worker ran it, else wait for the next leader's host to announce itself. Absent for a
+   * SharedWorker (its end is handled like an unresponsive host).
+   */
+  hostEnded?(): void;
 }
 
 const noop = () => undefined;

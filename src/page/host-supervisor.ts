@@ -286,19 +286,21 @@ export class HostSupervisor {
   }
 
   /**
-   * A SharedWorker host that says which Web Lock it holds for its life is watched through it: when
-   * the worker ends with tabs attached (it crashed, or a test killed it) the tab hears of it at once
-   * and moves on as after missed health pings, instead of ~10 s later. Leader hosts are watched by
-   * the leadership lock and their own recovery.
+   * A host that says which Web Lock it holds for its life is watched through it: when its worker
+   * ends with tabs attached the tab hears of it at once, instead of after missed health pings
+   * (~10 s). A SharedWorker that ended (it crashed, or a test killed it) is left as an
+   * unresponsive one; a leader host's worker ends with its tab too, an ordinary hand-over that the
+   * leader connection handles without reporting the host unavailable.
    */
   #watchHostEnd(host: HostConnection, hello: HostHello, generation: number): void {
     this.#hostEndWatch?.abort();
     this.#hostEndWatch = undefined;
-    if (host.kind !== 'shared-worker' || hello.aliveLock === undefined) return;
+    if (hello.aliveLock === undefined) return;
     const watch = new AbortController();
     this.#hostEndWatch = watch;
     void this.#env.waitForRelease(hello.aliveLock, watch.signal).then((ended) => {
       if (!ended || generation !== this.#generation || this.#phase.host !== host) return;
+      if (host.kind === 'leader') return host.hostEnded?.();
       this.reportUnresponsive(new HostUnavailableError('the session host ended (its SharedWorker stopped)'));
     });
   }

@@ -60,12 +60,16 @@ export function connectLeaderHost(tabId: string, workerUrl: string | URL | undef
 
   /** Whether this tab holds the leader lock (and so runs the leader host in its worker). */
   let leading = false;
+  /** Workers this tab started, and how many it had started when the current host welcomed it. */
+  let workersStarted = 0;
+  let workersStartedAtWelcome = 0;
   let queued: AbortController | undefined;
 
   /** Starts the leader host in this tab's dedicated worker (`takeOver`: its host steals the socket). */
   const startWorker = (takeOver: boolean) => {
     worker?.terminate();
     worker = undefined;
+    workersStarted++;
     const name = takeOver ? `shared-session-leader${TAKE_OVER_SUFFIX}` : 'shared-session-leader';
     const what = 'the shared-session leader worker';
     try {
@@ -122,6 +126,7 @@ export function connectLeaderHost(tabId: string, workerUrl: string | URL | undef
       clearInterval(helloTimer);
       const replacing = hostId !== undefined;
       hostId = message.hostId;
+      workersStartedAtWelcome = workersStarted;
       link?.close();
       link = createBroadcastEndpoint(new BroadcastChannel(linkChannelName(message.hostId, tabId)));
       api = cacheRemoteMethods(Comlink.wrap<HostApi>(link));
@@ -168,6 +173,14 @@ export function connectLeaderHost(tabId: string, workerUrl: string | URL | undef
           await new Promise((resolve) => setTimeout(resolve, TAKE_OVER_HOLD_MS));
         })
         .catch(() => undefined);
+    },
+    hostEnded: () => {
+      if (resign.signal.aborted) return;
+      // This tab's own worker ran the host that ended (it crashed or was killed): start another at
+      // once. A worker started since then (this tab just won the election from a leader that
+      // closed) is the next host already; starting one more would end it.
+      if (leading && workersStarted === workersStartedAtWelcome) startWorker(true);
+      else lookForHost();
     },
     close: () => {
       clearInterval(helloTimer);

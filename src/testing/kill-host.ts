@@ -10,8 +10,9 @@ export interface KilledHost {
 
 /**
  * Ends the session host of `context` the way a crash would, and leaves recovery to the library:
- * the SharedWorker (its socket closes at once; the tabs notice within two missed health pings,
- * ~10–15 s, and carry on through a leader tab host), or the leader tab's worker. The tabs stay open.
+ * the SharedWorker (its socket closes at once; the tabs notice at once through the host's alive
+ * lock and carry on through a leader tab host), or the leader tab's worker (its tab starts
+ * another). The tabs stay open.
  *
  * Engines: the SharedWorker in Chromium (CDP `Target.closeTarget` on the `shared_worker` target);
  * the leader's worker in every engine Playwright drives. Rejects with a `TestingKitError`

@@ -78,14 +78,21 @@ export function hostSession(scope: HostScope | object, options: HostSessionOptio
     for (const port of event.ports) Comlink.expose(host, port);
   });
   const hostId = crypto.randomUUID();
-  // Without a Web Lock nothing tells the tabs of the worker's end but their health pings.
+  holdAliveLock(host, hostId);
+  announceHost(host, { hostId, kind: 'shared-worker', buildId: host.buildId });
+  return host;
+}
+
+/**
+ * Holds the host's alive lock for the worker's life and names it in `attach`'s hello: without it
+ * nothing tells the tabs of the worker's end (a crash, a kill) but their health pings, ~10 s later.
+ */
+function holdAliveLock(host: SessionHost, hostId: string): void {
   const aliveLock = hostAliveLockName(hostId);
   host.holdsAliveLock(
     aliveLock,
     holdLock(aliveLock).then((release) => release !== undefined),
   );
-  announceHost(host, { hostId, kind: 'shared-worker', buildId: host.buildId });
-  return host;
 }
 
 /** A SharedWorker's global scope receives `connect` events; a dedicated worker's does not. */
@@ -109,6 +116,7 @@ function isSharedWorkerScope(scope: HostScope | object): scope is HostScope {
 export function hostLeaderSession(options: HostSessionOptions = {}): SessionHost {
   const host = createSessionHost('leader', options);
   const hostId = crypto.randomUUID();
+  holdAliveLock(host, hostId);
   const hosts = announceHost(host, { hostId, kind: 'leader', buildId: host.buildId });
   if (hosts) serveOverBroadcast(host, hostId, hosts);
   return host;

@@ -168,6 +168,12 @@ export class SessionHost implements HostApi {
     if (this.#options.kind === 'leader' && token !== undefined) {
       this.#tabs.post(tab, { type: 'event', event: { type: 'token', token } });
     }
+    // Granted within milliseconds of the worker's start; a lock not held by then is not named.
+    const alive = this.#aliveLock;
+    const aliveHeld =
+      alive !== undefined &&
+      (await withDeadline(alive.held, ALIVE_LOCK_WAIT_MS, 'alive lock', this.#clock).catch(() => false));
+    // Read after the wait, so that the hello is never older than an event the tab got meanwhile.
     const hello: HostHello = {
       protocol: HOST_API_VERSION,
       buildId: this.#options.buildId,
@@ -175,10 +181,7 @@ export class SessionHost implements HostApi {
       status: this.#session.status,
       session: this.#session.info(),
     };
-    // Granted within milliseconds of the worker's start; a lock not held by then is not named.
-    const alive = this.#aliveLock;
-    if (alive && (await withDeadline(alive.held, ALIVE_LOCK_WAIT_MS, 'alive lock', this.#clock).catch(() => false)))
-      hello.aliveLock = alive.name;
+    if (aliveHeld) hello.aliveLock = alive.name;
     return hello;
   }
 
@@ -344,8 +347,15 @@ export class SessionHost implements HostApi {
     }, this.#options.lastTabGraceMs ?? LAST_TAB_GRACE_MS);
   }
 
+  /**
+   * A tab came or went: the session's tab count changed. Without a session nothing changed, and a
+   * "no session" event here would tell a tab that is bringing its session into a new leader host
+   * (attached, replay not yet run) that its session ended; an ended session is announced by the
+   * controller itself.
+   */
   #broadcastSession(): void {
-    this.#tabs.broadcast({ type: 'session', session: this.#session.info() });
+    const session = this.#session.info();
+    if (session) this.#tabs.broadcast({ type: 'session', session });
   }
 
   /** Runs session-changing operations one at a time, in call order. */

@@ -133,6 +133,23 @@ describe('HostSupervisor', () => {
     expect(clock.now() - endedAt).toBe(0); // no health ping had to miss
   });
 
+  it("hands a leader host's ended worker to its connection (restart or wait for the next leader), without reporting the host unavailable", async () => {
+    const leader = new FakeHost('leader');
+    leader.aliveLock = 'shared-session:host-alive:l1';
+    let ended = 0;
+    const { clock, tab, env, supervisor } = supervise('leader', {
+      leader: () => ({ ...connectDirectly(leader), hostEnded: () => void ended++ }),
+    });
+    await clock.flush();
+    expect(supervisor.kind).toBe('leader');
+    env.endLock('shared-session:host-alive:l1');
+    await clock.flush();
+    expect(ended).toBe(1);
+    // A leader tab that closed is an ordinary hand-over: nothing for the app to hear of.
+    expect(tab.unavailable).toHaveLength(0);
+    expect(supervisor.phase.name).toBe('attached');
+  });
+
   it('stops waiting for the alive lock of a host it left (closed, or moved on)', async () => {
     const worker = new FakeHost('shared-worker');
     worker.aliveLock = 'shared-session:host-alive:w2';

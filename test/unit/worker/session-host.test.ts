@@ -403,6 +403,33 @@ describe('identity from the server (custom roles claims, opaque tokens)', () => 
   });
 });
 
+describe('session events to tabs', () => {
+  const sessionEvents = (tab: { events: { type: string }[] }) =>
+    tab.events.flatMap((e) => (e.type === 'session' ? [(e as { session?: { tabs: number } }).session] : []));
+
+  it('tells tabs of the tab count while a session runs, and never says "no session" for a tab coming or going', async () => {
+    // A tab that brings its session into a new leader host attaches before it replays the session:
+    // a "no session" event then would make it drop the session it is about to replay.
+    const { host, clock, attachTab, start } = await startHost();
+    const first = await attachTab();
+    const second = await attachTab();
+    await host.detach(second.tabId);
+    expect(sessionEvents(first), 'no session: nothing to tell').toEqual([]);
+
+    await start(first, tokenFor(clock.now(), MINUTE));
+    await clock.flush();
+    const third = await attachTab();
+    expect(sessionEvents(first).at(-1)).toMatchObject({ tabs: 2 });
+    expect(sessionEvents(third).at(-1)).toMatchObject({ tabs: 2 });
+    await host.detach(third.tabId);
+    expect(sessionEvents(first).at(-1)).toMatchObject({ tabs: 1 });
+
+    await host.endSession(first.tabId);
+    expect(sessionEvents(first).at(-1), 'an ended session is announced').toBeUndefined();
+    expect(sessionEvents(first).length).toBeGreaterThan(3);
+  });
+});
+
 describe('host liveness for tabs', () => {
   const registration = (tabId: string) => ({
     tabId,
